@@ -1,0 +1,27 @@
+"""The rule registry: every rule class, in code order."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Type
+
+from convlint.rules import file_errors
+from convlint.rules.base import Rule
+
+_MODULES = (file_errors,)
+
+
+def _collect() -> List[Type[Rule]]:
+    found = []
+    for module in _MODULES:
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and getattr(value, "code", None):
+                found.append(value)
+    return sorted(found, key=lambda rule: rule.code)
+
+
+ALL_RULES: List[Type[Rule]] = _collect()
+RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+
+def rule_for(code: str) -> Type[Rule]:
+    return RULES_BY_CODE[code]
