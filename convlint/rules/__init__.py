@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import Dict, List, Type
 
-from convlint.rules import file_errors
+from convlint.rules import (
+    channel_mismatch,
+    file_errors,
+    groups_not_divisible,
+    non_positive_size,
+    norm_channel_mismatch,
+    same_padding_with_stride,
+)
 from convlint.rules.base import Rule
 
-_MODULES = (file_errors,)
+_MODULES = (
+    file_errors,
+    channel_mismatch,
+    norm_channel_mismatch,
+    groups_not_divisible,
+    same_padding_with_stride,
+    non_positive_size,
+)
 
 
 def _collect() -> List[Type[Rule]]:

@@ -1,0 +1,1 @@
+"""The static analysis: values, the interpreter over libcst nodes, and the facts it yields."""

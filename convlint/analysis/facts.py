@@ -1,0 +1,105 @@
+"""What the analysis found in one file, for rules to read.
+
+Facts keep libcst nodes, never positions: positions are resolved only for what is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from convlint.analysis.imports import ModuleSource
+from convlint.analysis.objects import Layer
+from convlint.analysis.values import as_dim
+
+
+@dataclass(frozen=True)
+class LayerFact:
+    """A catalog layer was built; ``anchor`` is where the linted file made it."""
+
+    layer: Layer
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
+class FlowFact:
+    """A tensor arrived at ``consumer``: its axis had ``received``, the layer wants ``expected``."""
+
+    consumer: Layer
+    parameter: str
+    expected: Any
+    received: Any
+    producer: Optional[Layer]
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass
+class FileFacts:
+    module: ModuleSource
+    layers: List[LayerFact] = field(default_factory=list)
+    flows: List[FlowFact] = field(default_factory=list)
+    #: Why parts of the file were not fully analysed (budgets hit), for CL004.
+    budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
+    #: Catalog layer calls of this file that were evaluated, and those whose channel arguments
+    #: resolved to a known or symbolic value (the coverage figure).
+    layer_calls: Set[cst.CSTNode] = field(default_factory=set)
+    resolved_layer_calls: Set[cst.CSTNode] = field(default_factory=set)
+    _seen: Set[Tuple[Any, ...]] = field(default_factory=set, repr=False)
+
+    def add_layer(self, fact: LayerFact) -> None:
+        layer = fact.layer
+        names = {n for n in (layer.spec.in_param, layer.spec.out_param) if n}
+        if layer.module is self.module and names:
+            self.layer_calls.add(layer.node)
+            if all(_resolved(layer.argument(name)) for name in names):
+                self.resolved_layer_calls.add(layer.node)
+        key = ("layer", id(fact.anchor), id(layer.node), _freeze(layer.arguments))
+        if key not in self._seen:
+            self._seen.add(key)
+            self.layers.append(fact)
+
+    def add_flow(self, fact: FlowFact) -> None:
+        key = ("flow", id(fact.anchor), id(fact.consumer.node), repr(fact.expected), repr(fact.received))
+        if key not in self._seen:
+            self._seen.add(key)
+            self.flows.append(fact)
+
+    def anchor(self, layer: Layer, parameter: Optional[str] = None,
+               producer: Optional[Layer] = None) -> Optional[cst.CSTNode]:
+        """Where in this file a finding about ``layer`` (and its argument ``parameter``) goes:
+        the call of this file that wrote the argument's value, else the deepest call of this file
+        on the way to the layer; None when this file took no part in building it. A call that
+        also built the ``producer`` wired both layers itself, so the mistake is inside it."""
+        shared = {id(node) for node, _ in producer.path} if producer is not None else set()
+        origin = None
+        for call in layer.origins.get(parameter or "", ()):
+            if id(call) in shared:
+                break
+            origin = call
+        if origin is not None and any(node is origin and module is self.module for node, module in layer.path):
+            return origin
+        for node, module in reversed(layer.path):
+            if module is self.module:
+                return node
+        return None
+
+    def where(self, layer: Layer) -> str:
+        """``line 4`` in this file, ``blocks.py:12`` in another: for messages."""
+        line = layer.module.line_of(layer.node)
+        if layer.module is self.module:
+            return f"line {line}"
+        return f"{layer.module.path.name}:{line}"
+
+
+def _resolved(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return bool(value) and all(_resolved(item) for item in value)
+    return as_dim(value) is not None
+
+
+def _freeze(arguments: Dict[str, Any]) -> Tuple[Tuple[str, str], ...]:
+    return tuple(sorted((name, repr(value)) for name, value in arguments.items()))

@@ -1,0 +1,186 @@
+"""How a catalog layer transforms the tensor it receives, by the layer's kind.
+
+``apply_layer`` returns the output tensor and the checks the input must pass: each check names
+the layer argument, the value it expects and the value that arrived. The interpreter records the
+checks as facts; rules decide which are provably wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Tuple
+
+from convlint.analysis.objects import Layer, Tensor
+from convlint.analysis.values import UNKNOWN, as_dim, multiply, provably_equal
+from convlint.frameworks.catalog import (
+    ADAPTIVE_POOL,
+    BATCH_NORM,
+    CHANNEL_NORM,
+    CONV,
+    FLATTEN,
+    LAYER_NORM,
+    LINEAR,
+    PASS_THROUGH,
+    SPATIAL,
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    parameter: str
+    expected: Any
+    received: Any
+
+
+def _with_axis(tensor: Tensor, index: int, value: Any, origin: Layer) -> Tensor:
+    """``tensor`` with one axis replaced (index counted from the end when negative)."""
+    if tensor.rank is not None:
+        dims = list(tensor.dims)
+        dims[index] = value
+        return Tensor(tensor.rank, tuple(dims), origin)
+    known = list(tensor.dims)
+    position = -index if index < 0 else None
+    if position is None:
+        return Tensor(None, (), origin)
+    while len(known) < position:
+        known.insert(0, UNKNOWN)
+    known[len(known) - position] = value
+    return Tensor(None, tuple(known), origin)
+
+
+def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    rank = layer.spec.spatial_rank or 0
+    channel_axis = -(rank + 1)
+    checks = []
+    if layer.spec.in_param:
+        checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(channel_axis)))
+    # A convolution's input is batched in model code; its output keeps the input's rank, so with
+    # an unknown input rank the batched form (rank + 2) is taken.
+    out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
+    dims = (UNKNOWN,) * (out_rank - rank - 1) + (layer.argument(layer.spec.out_param),) + (UNKNOWN,) * rank
+    return Tensor(out_rank, dims, layer), checks
+
+
+def _linear(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    checks = []
+    if layer.spec.in_param:
+        checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(-1)))
+    return _with_axis(tensor, -1, layer.argument(layer.spec.out_param), layer), checks
+
+
+def _holds_channel_state(layer: Layer) -> bool:
+    """A norm without weights or running stats normalizes any number of channels."""
+    return any(layer.argument(flag) is True for flag in layer.spec.sized_by)
+
+
+def _batch_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    if not _holds_channel_state(layer):
+        return tensor, []
+    # BatchNorm2d/3d accept only (N, C, *spatial): axis 1 is axis -(rank+1).
+    axis = -((layer.spec.spatial_rank or 0) + 1)
+    return tensor, [Check(layer.spec.in_param or "", layer.argument(layer.spec.in_param), tensor.axis(axis))]
+
+
+def _channel_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    if not _holds_channel_state(layer):
+        return tensor, []
+    received = tensor.axis(1) if tensor.rank is not None else UNKNOWN
+    return tensor, [Check(layer.spec.in_param or "", layer.argument(layer.spec.in_param), received)]
+
+
+def _layer_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    shape = layer.argument("normalized_shape")
+    if as_dim(shape) is not None:
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        return tensor, []
+    checks = [
+        Check("normalized_shape", expected, tensor.axis(index - len(shape)))
+        for index, expected in enumerate(shape)
+    ]
+    return tensor, checks
+
+
+def _spatial(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    if tensor.rank is None:
+        return Tensor(None, (), tensor.origin), []
+    keep = 2 if tensor.rank >= 2 else tensor.rank
+    return Tensor(tensor.rank, tensor.dims[:keep] + (UNKNOWN,) * (tensor.rank - keep), tensor.origin), []
+
+
+def _adaptive_pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    rank = layer.spec.spatial_rank or 0
+    size = layer.argument("output_size")
+    sizes = size if isinstance(size, tuple) else (size,) * rank
+    if len(sizes) != rank:
+        return _spatial(layer, tensor)
+    # None in output_size keeps that input size.
+    spatial = tuple(tensor.axis(index - rank) if s is None else s for index, s in enumerate(sizes))
+    if tensor.rank is None:
+        return Tensor(None, (tensor.axis(-rank - 1),) + spatial, tensor.origin), []
+    return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin), []
+
+
+def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
+    """``torch.flatten(tensor, start, end)``: the merged axis is the product of its sizes."""
+    if not isinstance(start, int) or not isinstance(end, int):
+        return Tensor(None, ())
+    if tensor.rank is None:
+        # flatten(x, 1) of a batched tensor: (N, everything else), whatever the rank.
+        return Tensor(2, (tensor.axis(0), UNKNOWN), tensor.origin) if (start, end) == (1, -1) else Tensor(None, ())
+    first, last = start % max(tensor.rank, 1), end % max(tensor.rank, 1)
+    if first > last:
+        return Tensor(None, ())
+    merged: Any = 1
+    for size in tensor.dims[first: last + 1]:
+        merged = multiply(merged, size) if size is not UNKNOWN else UNKNOWN
+    dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
+    return Tensor(len(dims), dims, tensor.origin)
+
+
+def _flatten(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    return flatten(tensor, layer.argument("start_dim"), layer.argument("end_dim")), []
+
+
+_BY_KIND = {
+    CONV: _conv,
+    LINEAR: _linear,
+    BATCH_NORM: _batch_norm,
+    CHANNEL_NORM: _channel_norm,
+    LAYER_NORM: _layer_norm,
+    PASS_THROUGH: lambda layer, tensor: (tensor, []),
+    SPATIAL: _spatial,
+    ADAPTIVE_POOL: _adaptive_pool,
+    FLATTEN: _flatten,
+}
+
+
+def apply_layer(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    handler = _BY_KIND.get(layer.spec.kind)
+    if handler is None:
+        return Tensor(None, ()), []
+    return handler(layer, tensor)
+
+
+def _broadcast_axis(a: Any, b: Any) -> Any:
+    """One axis of ``a + b``: what it must be if the operation succeeds."""
+    if a is UNKNOWN:
+        return b if b is not UNKNOWN and b != 1 else UNKNOWN
+    if b is UNKNOWN:
+        return a if a != 1 else UNKNOWN
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return a if provably_equal(a, b) else UNKNOWN
+
+
+def broadcast(left: Tensor, right: Tensor) -> Tensor:
+    """The shape of an elementwise operation on two tensors (PyTorch's broadcasting)."""
+    width = max(len(left.dims), len(right.dims))
+    if left.rank is not None and right.rank is not None:
+        width = max(left.rank, right.rank)
+    dims = tuple(_broadcast_axis(left.axis(index - width), right.axis(index - width)) for index in range(width))
+    rank = width if left.rank is not None and right.rank is not None else None
+    origin = left.origin if left.origin is not None else right.origin
+    return Tensor(rank, dims, origin)

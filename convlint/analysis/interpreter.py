@@ -1,0 +1,1785 @@
+"""A small abstract interpreter over libcst nodes, for the Python that model code is written in.
+
+It evaluates module bodies, ``__init__`` methods, helpers and ``forward`` statement by statement
+with the values of ``convlint.analysis.values`` and the objects of
+``convlint.analysis.objects``. What it cannot follow becomes UNKNOWN, never an exception: an
+``if`` it cannot decide runs both branches and keeps what they agree on, a loop it cannot unroll
+makes what it assigns unknown, and budgets bound the work of every file.
+
+The interpreter knows nothing about rules. It records facts (layers built, tensors arriving at
+layers) in a ``FileFacts``; rules read those.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from convlint.analysis import flow
+from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
+from convlint.analysis.facts import FileFacts, FlowFact, LayerFact
+from convlint.analysis.imports import ModuleSource, Project, absolute_name
+from convlint.analysis.objects import (
+    UNKNOWN_ITEMS,
+    UNKNOWN_TENSOR,
+    Arguments,
+    BoundMethod,
+    Builtin,
+    ClassValue,
+    Container,
+    DictValue,
+    External,
+    ExternalCallable,
+    FunctionValue,
+    Instance,
+    Layer,
+    ListValue,
+    MaybeMissing,
+    ModuleValue,
+    Mutable,
+    Namespace,
+    Partial,
+    Site,
+    Super,
+    Tensor,
+    birth_now,
+    join_values,
+)
+from convlint.analysis.values import (
+    INT_LIMIT,
+    UNKNOWN,
+    Dim,
+    add,
+    as_dim,
+    floor_divide,
+    multiply,
+    provably_different,
+    provably_equal,
+    sign_of,
+)
+from convlint.frameworks import torch as torch_catalog
+from convlint.frameworks.catalog import REQUIRED
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budgets that bound the work on one analysis root."""
+
+    steps: int = 150_000
+    loop_iterations: int = 512
+    call_depth: int = 20
+    same_function_depth: int = 3
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+class _Return(Exception):
+    def __init__(self, value: Any, deferred: bool = False) -> None:
+        self.value = value
+        self.deferred = deferred
+
+
+class _Raise(Exception):
+    """The code raises here: the path ends, and nothing after it runs."""
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _UncertainExit(Exception):
+    """A ``break`` or ``continue`` under a condition the analysis cannot decide."""
+
+
+_SIGNALS = (_Return, _Raise, _Break, _Continue, _UncertainExit)
+#: What ends a path of the analysed program, as opposed to a failure of the analysis.
+CONTROL_SIGNALS = _SIGNALS
+
+
+@dataclass
+class _JournalFrame:
+    opened_at: int
+    entries: Dict[int, Tuple[Mutable, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A user function being run, and the call that runs it."""
+
+    function: FunctionValue
+    call: Optional[cst.CSTNode]
+    implicit: int
+
+
+@dataclass
+class _Call:
+    """One user-function call in progress: its journal and the returns of paths that ended."""
+
+    journal: _JournalFrame
+    deferred: List[Tuple[Any, Dict[int, Tuple[Mutable, Any]]]] = field(default_factory=list)
+
+
+class Scope:
+    __slots__ = ("namespace", "parent", "module")
+
+    def __init__(self, namespace: Namespace, parent: Optional["Scope"], module: ModuleSource) -> None:
+        self.namespace = namespace
+        self.parent = parent
+        self.module = module
+
+
+_MISSING = object()
+#: The local name under which a method keeps what a bare ``super()`` means in it.
+_SUPER = "super()"
+
+_BINARY: Dict[type, Callable[[Any, Any], Any]] = {
+    cst.Add: operator.add,
+    cst.Subtract: operator.sub,
+    cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv,
+    cst.FloorDivide: operator.floordiv,
+    cst.Modulo: operator.mod,
+    cst.Power: operator.pow,
+    cst.LeftShift: operator.lshift,
+    cst.RightShift: operator.rshift,
+    cst.BitOr: operator.or_,
+    cst.BitAnd: operator.and_,
+    cst.BitXor: operator.xor,
+}
+_AUGMENTED: Dict[type, type] = {
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide,
+    cst.FloorDivideAssign: cst.FloorDivide,
+    cst.ModuloAssign: cst.Modulo,
+    cst.PowerAssign: cst.Power,
+    cst.LeftShiftAssign: cst.LeftShift,
+    cst.RightShiftAssign: cst.RightShift,
+    cst.BitOrAssign: cst.BitOr,
+    cst.BitAndAssign: cst.BitAnd,
+    cst.BitXorAssign: cst.BitXor,
+}
+_COMPARE: Dict[type, Callable[[Any, Any], Any]] = {
+    cst.Equal: operator.eq,
+    cst.NotEqual: operator.ne,
+    cst.LessThan: operator.lt,
+    cst.LessThanEqual: operator.le,
+    cst.GreaterThan: operator.gt,
+    cst.GreaterThanEqual: operator.ge,
+}
+#: Decorators that return the function they decorate.
+_TRANSPARENT_DECORATORS = frozenset(
+    {
+        "torch.jit.ignore", "torch.jit.unused", "torch.jit.export", "torch.jit.script_method",
+        "torch.no_grad", "torch.inference_mode", "torch.fx.wrap", "functools.wraps",
+        "functools.lru_cache", "functools.cache", "typing.overload", "typing.final",
+    }
+)
+_CONTAINERS = {"torch.nn.Sequential": "Sequential", "torch.nn.ModuleList": "ModuleList",
+               "torch.nn.ModuleDict": "ModuleDict"}
+_LIST_METHODS = frozenset({"append", "extend", "insert", "pop", "copy", "index", "count", "reverse"})
+_DICT_METHODS = frozenset({"items", "keys", "values", "get", "update", "setdefault", "pop", "copy"})
+_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "children", "modules",
+                                "items", "keys", "values", "update"})
+_MODULE_METHODS = frozenset({"add_module", "register_module"})
+_STR_METHODS = frozenset({"format", "join", "lower", "upper", "startswith", "endswith", "replace",
+                          "split", "strip", "rstrip", "lstrip"})
+
+
+def _literal(node: cst.CSTNode) -> Any:
+    try:
+        return ast.literal_eval(node.value)  # type: ignore[attr-defined]
+    except (ValueError, SyntaxError, MemoryError):
+        return UNKNOWN
+
+
+def _body(node: Any) -> Sequence[cst.CSTNode]:
+    return node.body if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)) else node.body.body
+
+
+class Interpreter:
+    def __init__(self, project: Project, root: ModuleSource, facts: FileFacts, limits: Limits = Limits()) -> None:
+        self.project = project
+        self.root = root
+        self.facts = facts
+        self.limits = limits
+        self.steps = 0
+        self.journal: List[_JournalFrame] = []
+        self.calls: List[_Call] = []
+        self.frames: List[_Frame] = []
+        self.sites: List[Site] = []
+        self.context: Optional[str] = None
+        #: Models and containers built by the current root, whose forward is checked afterwards.
+        self.created: List[Any] = []
+        self.module_stack: List[ModuleSource] = []
+        #: The root file's own namespace, executed fresh for every linted file.
+        self.root_namespace: Optional[Namespace] = None
+
+    # ----------------------------------------------------------------- budget and journal
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > self.limits.steps:
+            raise BudgetExceeded(f"more than {self.limits.steps} interpreter steps")
+
+    def touch(self, value: Mutable) -> None:
+        """Save ``value``'s state in every open branch that may have to undo or join it."""
+        for frame in reversed(self.journal):
+            if value.born >= frame.opened_at or id(value) in frame.entries:
+                break
+            frame.entries[id(value)] = (value, value.snapshot())
+
+    def _open(self) -> _JournalFrame:
+        frame = _JournalFrame(birth_now())
+        self.journal.append(frame)
+        return frame
+
+    def open_frame(self) -> _JournalFrame:
+        """Start recording changes, to undo them with ``undo``."""
+        return self._open()
+
+    def undo(self, frame: _JournalFrame) -> None:
+        self._close(frame)
+        for value, before in frame.entries.values():
+            value.restore(before)
+
+    def reset(self) -> None:
+        """Forget the state of an interrupted root: open branches, calls, sites."""
+        while self.journal:
+            self.undo(self.journal[-1])
+        self.calls.clear()
+        self.frames.clear()
+        self.sites.clear()
+        self.module_stack.clear()
+
+    def root_defaults(self, node: cst.FunctionDef) -> Dict[str, Any]:
+        assert self.root_namespace is not None
+        return self._defaults(node.params, Scope(self.root_namespace, None, self.root))
+
+    def _close(self, frame: _JournalFrame) -> None:
+        while self.journal and self.journal[-1] is not frame:
+            self.journal.pop()
+        if self.journal:
+            self.journal.pop()
+
+    def branches(self, runs: Sequence[Callable[[], None]]) -> None:
+        """Run each path from the same state, then keep what the paths that go on agree on."""
+        outcomes = []
+        for run in runs:
+            frame = self._open()
+            signal: Optional[BaseException] = None
+            try:
+                run()
+            except _SIGNALS as caught:
+                signal = caught
+            finally:
+                self._close(frame)
+            after = {key: value.snapshot() for key, (value, _) in frame.entries.items()}
+            if isinstance(signal, _Return) and not signal.deferred:
+                self._defer_return(signal.value)
+            for value, before in frame.entries.values():
+                value.restore(before)
+            outcomes.append((frame, after, signal))
+        going_on = [o for o in outcomes if o[2] is None or isinstance(o[2], (_Break, _Continue, _UncertainExit))]
+        self._apply_join(going_on)
+        if any(o[2] is not None for o in going_on):
+            raise _UncertainExit()
+        if not going_on:
+            if any(isinstance(o[2], _Return) for o in outcomes):
+                raise _Return(None, deferred=True)
+            raise _Raise()
+
+    def _apply_join(self, outcomes: List[Tuple[_JournalFrame, Dict[int, Any], Any]]) -> None:
+        befores: Dict[int, Tuple[Mutable, Any]] = {}
+        for frame, _, _ in outcomes:
+            befores.update(frame.entries)
+        for key, (value, before) in befores.items():
+            states = [after.get(key, before) for _, after, _ in outcomes]
+            joined = states[0]
+            for state in states[1:]:
+                joined = value.join(joined, state)
+            value.restore(joined)
+
+    def _defer_return(self, value: Any) -> None:
+        if not self.calls:
+            return
+        call = self.calls[-1]
+        states = {key: (obj, obj.snapshot()) for key, (obj, _) in call.journal.entries.items()}
+        call.deferred.append((value, states))
+
+    # ----------------------------------------------------------------- modules
+
+    def module_namespace(self, source: ModuleSource) -> Namespace:
+        """Execute a module once per run; later imports share its namespace."""
+        cached = self.project.namespaces.get(source.path)
+        if cached is not None:
+            return cached
+        namespace = Namespace({"__name__": source.name})
+        self.project.namespaces[source.path] = namespace
+        self.execute_module(source, namespace)
+        return namespace
+
+    def execute_module(self, source: ModuleSource, namespace: Namespace) -> None:
+        saved_steps = self.steps
+        self.steps = 0
+        try:
+            self.execute_block(source.tree.body, Scope(namespace, None, source))
+        except (_Raise, _Return, _Break, _Continue, _UncertainExit):
+            pass
+        except (BudgetExceeded, RecursionError):
+            pass
+        finally:
+            self.steps = saved_steps
+
+    def import_module(self, name: str, importer: ModuleSource) -> Any:
+        source = self.project.find_module(name, importer)
+        if source is None:
+            return External(name)
+        return ModuleValue(source, self.module_namespace(source))
+
+    # ----------------------------------------------------------------- statements
+
+    def execute_block(self, statements: Sequence[cst.CSTNode], scope: Scope) -> None:
+        for statement in statements:
+            self.execute(statement, scope)
+
+    def execute(self, node: cst.CSTNode, scope: Scope) -> None:
+        self.tick()
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                self.execute(small, scope)
+            return
+        handler = self._statements.get(type(node))
+        if handler is not None:
+            handler(self, node, scope)
+
+    def _expr_statement(self, node: cst.Expr, scope: Scope) -> None:
+        self.evaluate(node.value, scope)
+
+    def _assign(self, node: cst.Assign, scope: Scope) -> None:
+        value = self.evaluate(node.value, scope)
+        for target in node.targets:
+            self.assign(target.target, value, scope)
+
+    def _ann_assign(self, node: cst.AnnAssign, scope: Scope) -> None:
+        if node.value is not None:
+            self.assign(node.target, self.evaluate(node.value, scope), scope)
+
+    def _aug_assign(self, node: cst.AugAssign, scope: Scope) -> None:
+        current = self.evaluate(node.target, scope)
+        value = self.evaluate(node.value, scope)
+        if isinstance(node.operator, cst.AddAssign) and isinstance(current, (ListValue, Container)):
+            self.extend(current, value)
+            return
+        self.assign(node.target, self.binary(_AUGMENTED[type(node.operator)], current, value), scope)
+
+    def _return(self, node: cst.Return, scope: Scope) -> None:
+        raise _Return(self.evaluate(node.value, scope) if node.value is not None else None)
+
+    def _raise(self, node: cst.Raise, scope: Scope) -> None:
+        raise _Raise()
+
+    def _assert(self, node: cst.Assert, scope: Scope) -> None:
+        if self.truth(self.evaluate(node.test, scope)) is False:
+            raise _Raise()
+
+    def _break(self, node: cst.Break, scope: Scope) -> None:
+        raise _Break()
+
+    def _continue(self, node: cst.Continue, scope: Scope) -> None:
+        raise _Continue()
+
+    def _delete(self, node: cst.Del, scope: Scope) -> None:
+        self.assign(node.target, UNKNOWN, scope)
+
+    def _import(self, node: cst.Import, scope: Scope) -> None:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if alias.asname is not None:
+                self.bind(scope, _name_of(alias.asname.name), self.import_module(dotted, scope.module))
+            else:
+                top = dotted.split(".")[0]
+                self.bind(scope, top, self.import_module(top, scope.module))
+
+    def _import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
+        module_name = _dotted(node.module) if node.module is not None else ""
+        name = absolute_name(scope.module, len(node.relative), module_name)
+        if name is None:
+            return
+        module = self.import_module(name, scope.module) if name else UNKNOWN
+        if isinstance(node.names, cst.ImportStar):
+            if isinstance(module, ModuleValue):
+                for key, value in module.namespace.values.items():
+                    if not key.startswith("_"):
+                        self.bind(scope, key, value)
+            elif isinstance(module, External):
+                stars = scope.namespace.values.setdefault("__star_imports__", ())
+                scope.namespace.values["__star_imports__"] = stars + (module.qualname,)
+            return
+        for alias in node.names:
+            imported = _name_of(alias.name)
+            value = self.attribute(module, imported) if module is not UNKNOWN else UNKNOWN
+            if value is UNKNOWN and isinstance(module, ModuleValue):
+                value = self.import_module(f"{name}.{imported}", scope.module)
+                if isinstance(value, External):
+                    value = UNKNOWN
+            local = _name_of(alias.asname.name) if alias.asname is not None else imported
+            self.bind(scope, local, value)
+
+    def _if(self, node: cst.If, scope: Scope) -> None:
+        test = self.truth(self.evaluate(node.test, scope))
+        orelse = node.orelse
+
+        def run_else() -> None:
+            if isinstance(orelse, cst.If):
+                self._if(orelse, scope)
+            elif orelse is not None:
+                self.execute_block(_body(orelse), scope)
+
+        if test is True:
+            self.execute_block(_body(node), scope)
+        elif test is False:
+            run_else()
+        else:
+            self.branches([lambda: self.execute_block(_body(node), scope), run_else])
+
+    def _for(self, node: cst.For, scope: Scope) -> None:
+        items = self.iterate(self.evaluate(node.iter, scope))
+        if items is None:
+            self.forget(node, scope)
+            return
+        for item in items:
+            self.tick()
+            self.assign(node.target, item, scope)
+            try:
+                self.execute_block(_body(node), scope)
+            except _Break:
+                return
+            except _Continue:
+                continue
+            except _UncertainExit:
+                self.forget(node, scope)
+                return
+        if node.orelse is not None:
+            self.execute_block(_body(node.orelse), scope)
+
+    def _while(self, node: cst.While, scope: Scope) -> None:
+        if self.truth(self.evaluate(node.test, scope)) is False:
+            if node.orelse is not None:
+                self.execute_block(_body(node.orelse), scope)
+            return
+        self.forget(node, scope)
+
+    def _with(self, node: cst.With, scope: Scope) -> None:
+        for item in node.items:
+            self.evaluate(item.item, scope)
+            if item.asname is not None:
+                self.assign(item.asname.name, UNKNOWN, scope)
+        self.execute_block(_body(node), scope)
+
+    def _try(self, node: cst.Try, scope: Scope) -> None:
+        def run_body() -> None:
+            self.execute_block(_body(node), scope)
+            if node.orelse is not None:
+                self.execute_block(_body(node.orelse), scope)
+
+        def handler_run(handler: cst.ExceptHandler) -> Callable[[], None]:
+            def run() -> None:
+                if handler.name is not None:
+                    self.assign(handler.name.name, UNKNOWN, scope)
+                self.execute_block(_body(handler), scope)
+
+            return run
+
+        self.branches([run_body] + [handler_run(h) for h in node.handlers])
+        if node.finalbody is not None:
+            self.execute_block(_body(node.finalbody), scope)
+
+    def _function_def(self, node: cst.FunctionDef, scope: Scope) -> None:
+        self.bind(scope, node.name.value, self.define_function(node, scope))
+
+    def define_function(self, node: cst.FunctionDef, scope: Scope, owner: Optional[ClassValue] = None) -> Any:
+        function = FunctionValue(node, scope.module, closure=_closure_scope(scope),
+                                 defaults=self._defaults(node.params, scope), owner=owner)
+        value: Any = function
+        for decorator in reversed(node.decorators):
+            value = self.decorate(value, decorator.decorator, scope)
+        return value
+
+    def decorate(self, value: Any, expression: cst.BaseExpression, scope: Scope) -> Any:
+        if isinstance(expression, cst.Name) and expression.value in ("staticmethod", "classmethod", "property"):
+            if isinstance(value, FunctionValue):
+                value.kind = expression.value
+            return value
+        if isinstance(expression, cst.Attribute) and expression.attr.value in ("setter", "getter", "deleter"):
+            return UNKNOWN
+        decorator = self.evaluate(expression, scope)
+        if isinstance(decorator, External):
+            base = decorator.qualname[:-2] if decorator.qualname.endswith("()") else decorator.qualname
+            return value if base in _TRANSPARENT_DECORATORS else UNKNOWN
+        return self.call(decorator, Arguments([value]), expression)
+
+    def _defaults(self, params: cst.Parameters, scope: Scope) -> Dict[str, Any]:
+        defaults = {}
+        for param in itertools.chain(params.posonly_params, params.params, params.kwonly_params):
+            if param.default is not None:
+                defaults[param.name.value] = self.evaluate(param.default, scope)
+        return defaults
+
+    def _class_def(self, node: cst.ClassDef, scope: Scope) -> None:
+        bases = tuple(self.evaluate(arg.value, scope) for arg in node.bases if not arg.keyword)
+        klass = ClassValue(node, scope.module, bases, Namespace())
+        class_scope = Scope(klass.namespace, scope, scope.module)
+        for statement in _body(node):
+            self.tick()
+            if isinstance(statement, cst.FunctionDef):
+                self.bind(class_scope, statement.name.value, self.define_function(statement, scope, owner=klass))
+            else:
+                try:
+                    self.execute(statement, class_scope)
+                except _SIGNALS:
+                    break
+        value: Any = klass
+        for decorator in reversed(node.decorators):
+            decorated = self.decorate(value, decorator.decorator, scope)
+            value = decorated if decorated is not UNKNOWN else value
+        self.bind(scope, node.name.value, value)
+
+    def _nothing(self, node: cst.CSTNode, scope: Scope) -> None:
+        return None
+
+    _statements: Dict[type, Callable[["Interpreter", Any, Scope], None]] = {
+        cst.Expr: _expr_statement,
+        cst.Assign: _assign,
+        cst.AnnAssign: _ann_assign,
+        cst.AugAssign: _aug_assign,
+        cst.Return: _return,
+        cst.Raise: _raise,
+        cst.Assert: _assert,
+        cst.Break: _break,
+        cst.Continue: _continue,
+        cst.Del: _delete,
+        cst.Import: _import,
+        cst.ImportFrom: _import_from,
+        cst.If: _if,
+        cst.For: _for,
+        cst.While: _while,
+        cst.With: _with,
+        cst.Try: _try,
+        cst.FunctionDef: _function_def,
+        cst.ClassDef: _class_def,
+        cst.Pass: _nothing,
+        cst.Global: _nothing,
+        cst.Nonlocal: _nothing,
+    }
+
+    # ----------------------------------------------------------------- names and assignment
+
+    def bind(self, scope: Scope, name: str, value: Any) -> None:
+        self.touch(scope.namespace)
+        scope.namespace.values[name] = value
+
+    def lookup(self, name: str, scope: Scope) -> Any:
+        current: Optional[Scope] = scope
+        while current is not None:
+            found = current.namespace.values.get(name, _MISSING)
+            if found is not _MISSING:
+                return found
+            if current.parent is None:
+                for star in current.namespace.values.get("__star_imports__", ()):
+                    if torch_catalog.layer_for(f"{star}.{name}") is not None or f"{star}.{name}" in _CONTAINERS:
+                        return External(f"{star}.{name}")
+            current = current.parent
+        if name in BUILTINS or name in ("super", "object", "type", "Exception"):
+            return Builtin(name)
+        if name in KNOWN_BUILTIN_NAMES:
+            return UNKNOWN
+        return UNKNOWN
+
+    def assign(self, target: cst.BaseExpression, value: Any, scope: Scope) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(scope, target.value, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self._unpack(target.elements, value, scope)
+        elif isinstance(target, cst.Attribute):
+            self.set_attribute(self.evaluate(target.value, scope), target.attr.value, value)
+        elif isinstance(target, cst.Subscript):
+            obj = self.evaluate(target.value, scope)
+            key = self._subscript_key(target, scope)
+            self.set_item(obj, key, value)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, value, scope)
+
+    def _unpack(self, elements: Sequence[cst.BaseElement], value: Any, scope: Scope) -> None:
+        items = self.iterate(value)
+        starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+        if items is None or (not starred and len(items) != len(elements)) or len(items) < len(elements) - 1:
+            for element in elements:
+                self.assign(element.value, UNKNOWN, scope)
+            return
+        if not starred:
+            for element, item in zip(elements, items):
+                self.assign(element.value, item, scope)
+            return
+        star = starred[0]
+        after = len(elements) - star - 1
+        for element, item in zip(elements[:star], items[:star]):
+            self.assign(element.value, item, scope)
+        self.assign(elements[star].value, ListValue(items[star: len(items) - after]), scope)
+        for element, item in zip(elements[star + 1:], items[len(items) - after:]):
+            self.assign(element.value, item, scope)
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if isinstance(obj, Instance):
+            self.touch(obj)
+            obj.attributes[name] = value
+        elif isinstance(obj, ClassValue):
+            self.touch(obj.namespace)
+            obj.namespace.values[name] = value
+
+    def set_item(self, obj: Any, key: Any, value: Any) -> None:
+        if isinstance(obj, ListValue):
+            self.touch(obj)
+            if isinstance(key, int) and obj.complete and -len(obj.items) <= key < len(obj.items):
+                obj.items[key] = value
+            else:
+                obj.items = [UNKNOWN if item is not UNKNOWN_ITEMS else item for item in obj.items]
+        elif isinstance(obj, DictValue):
+            self.touch(obj)
+            if is_native(key) and key is not UNKNOWN:
+                obj.items[key] = value
+            else:
+                obj.items = {k: UNKNOWN for k in obj.items}
+                obj.complete = False
+        elif isinstance(obj, Container):
+            self.touch(obj)
+            names = [name for name, _ in obj.children]
+            index = names.index(key) if key in names else key
+            if isinstance(index, int) and UNKNOWN_ITEMS not in obj.modules() and -len(names) <= index < len(names):
+                obj.children[index] = (obj.children[index][0], value)
+            elif obj.kind == "ModuleDict" and isinstance(key, str):
+                obj.children.append((key, value))
+            else:
+                obj.children = [(name, UNKNOWN) for name, _ in obj.children]
+
+    def forget(self, loop: cst.CSTNode, scope: Scope) -> None:
+        """A loop the analysis does not unroll: whatever its body may change becomes unknown."""
+        for node in _walk(loop):
+            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+                self._forget_target(node.target, scope)
+            elif isinstance(node, (cst.For, cst.CompFor)):
+                self._forget_target(node.target, scope)
+            elif isinstance(node, cst.NamedExpr):
+                self._forget_target(node.target, scope)
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                receiver = self._quiet_evaluate(node.func.value, scope)
+                self._forget_contents(receiver)
+                if isinstance(receiver, Instance):
+                    # A method of the object may change any of its attributes.
+                    self.touch(receiver)
+                    receiver.attributes = {name: UNKNOWN for name in receiver.attributes}
+
+    def _forget_target(self, target: cst.BaseExpression, scope: Scope) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(scope, target.value, UNKNOWN)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._forget_target(element.value, scope)
+        elif isinstance(target, cst.Attribute):
+            owner = self._quiet_evaluate(target.value, scope)
+            self.set_attribute(owner, target.attr.value, UNKNOWN)
+        elif isinstance(target, cst.Subscript):
+            self._forget_contents(self._quiet_evaluate(target.value, scope))
+
+    def _forget_contents(self, value: Any) -> None:
+        if isinstance(value, ListValue):
+            self.touch(value)
+            value.items = [UNKNOWN if item is not UNKNOWN_ITEMS else item for item in value.items]
+            value.items.append(UNKNOWN_ITEMS)
+        elif isinstance(value, DictValue):
+            self.touch(value)
+            value.items = {key: UNKNOWN for key in value.items}
+            value.complete = False
+        elif isinstance(value, Container):
+            self.touch(value)
+            value.children = [(name, UNKNOWN) for name, _ in value.children] + [(None, UNKNOWN_ITEMS)]
+        elif isinstance(value, Instance) and value.container is not None:
+            self._forget_contents(value.container)
+
+    def _quiet_evaluate(self, node: cst.BaseExpression, scope: Scope) -> Any:
+        """Evaluate a plain name or attribute chain, without calls (no side effects)."""
+        if isinstance(node, cst.Name):
+            return self.lookup(node.value, scope)
+        if isinstance(node, cst.Attribute):
+            return self.attribute(self._quiet_evaluate(node.value, scope), node.attr.value)
+        return UNKNOWN
+
+    # ----------------------------------------------------------------- expressions
+
+    def evaluate(self, node: cst.BaseExpression, scope: Scope) -> Any:
+        self.tick()
+        handler = self._expressions.get(type(node))
+        if handler is None:
+            return UNKNOWN
+        return handler(self, node, scope)
+
+    def _name(self, node: cst.Name, scope: Scope) -> Any:
+        if node.value in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.value]
+        return self.lookup(node.value, scope)
+
+    def _number(self, node: cst.CSTNode, scope: Scope) -> Any:
+        return _literal(node)
+
+    def _string(self, node: Any, scope: Scope) -> Any:
+        value = node.evaluated_value if not isinstance(node, cst.FormattedString) else None
+        return value if isinstance(value, (str, bytes)) else UNKNOWN
+
+    def _formatted(self, node: cst.FormattedString, scope: Scope) -> Any:
+        parts = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value)
+                continue
+            value = self.evaluate(part.expression, scope)
+            if part.format_spec is not None or part.conversion is not None or not is_native(value):
+                return UNKNOWN
+            parts.append(str(value))
+        return "".join(parts)
+
+    def _concatenated(self, node: cst.ConcatenatedString, scope: Scope) -> Any:
+        left, right = self.evaluate(node.left, scope), self.evaluate(node.right, scope)
+        return left + right if isinstance(left, str) and isinstance(right, str) else UNKNOWN
+
+    def _attribute(self, node: cst.Attribute, scope: Scope) -> Any:
+        return self.attribute(self.evaluate(node.value, scope), node.attr.value)
+
+    def _elements(self, elements: Sequence[cst.BaseElement], scope: Scope) -> Optional[List[Any]]:
+        items: List[Any] = []
+        for element in elements:
+            value = self.evaluate(element.value, scope)
+            if isinstance(element, cst.StarredElement):
+                expanded = self.iterate(value)
+                if expanded is None:
+                    if isinstance(value, ListValue):
+                        items.extend(value.items)
+                        continue
+                    return None
+                items.extend(expanded)
+            else:
+                items.append(value)
+        return items
+
+    def _tuple(self, node: cst.Tuple, scope: Scope) -> Any:
+        items = self._elements(node.elements, scope)
+        return UNKNOWN if items is None or UNKNOWN_ITEMS in items else tuple(items)
+
+    def _list(self, node: cst.List, scope: Scope) -> Any:
+        items = self._elements(node.elements, scope)
+        return ListValue([UNKNOWN_ITEMS] if items is None else items)
+
+    def _set(self, node: cst.Set, scope: Scope) -> Any:
+        self._elements(node.elements, scope)
+        return UNKNOWN
+
+    def _dict(self, node: cst.Dict, scope: Scope) -> Any:
+        result = DictValue()
+        for element in node.elements:
+            if isinstance(element, cst.StarredDictElement):
+                source = self.evaluate(element.value, scope)
+                if isinstance(source, DictValue):
+                    result.items.update(source.items)
+                    result.complete = result.complete and source.complete
+                else:
+                    result.complete = False
+                continue
+            key = self.evaluate(element.key, scope)
+            value = self.evaluate(element.value, scope)
+            if key is UNKNOWN or not is_native(key):
+                result.complete = False
+            else:
+                result.items[key] = value
+        return result
+
+    def _subscript_key(self, node: cst.Subscript, scope: Scope) -> Any:
+        keys = []
+        for element in node.slice:
+            inner = element.slice
+            if isinstance(inner, cst.Index):
+                keys.append(self.evaluate(inner.value, scope))
+            else:
+                parts = [self.evaluate(p, scope) if p is not None else None for p in (inner.lower, inner.upper, inner.step)]
+                keys.append(slice(*parts) if all(p is None or isinstance(p, int) for p in parts) else UNKNOWN)
+        return keys[0] if len(keys) == 1 else tuple(keys)
+
+    def _subscript(self, node: cst.Subscript, scope: Scope) -> Any:
+        obj = self.evaluate(node.value, scope)
+        key = self._subscript_key(node, scope)
+        return self.item(obj, key)
+
+    def item(self, obj: Any, key: Any) -> Any:
+        if key is UNKNOWN:
+            return UNKNOWN
+        if isinstance(obj, DictValue):
+            if not is_native(key):
+                return UNKNOWN
+            found = obj.items.get(key, _MISSING)
+            return UNKNOWN if found is _MISSING or isinstance(found, MaybeMissing) else found
+        if isinstance(obj, Container):
+            if obj.kind == "ModuleDict":
+                return dict((n, c) for n, c in obj.children).get(key, UNKNOWN)
+            children = obj.modules()
+            known = children if UNKNOWN_ITEMS not in children else None
+            if isinstance(key, slice):
+                if known is None:
+                    return UNKNOWN
+                return self._new_container(obj.kind, [(None, c) for c in known[key]], obj.node)
+            if isinstance(key, int):
+                return _index(children, key)
+            return UNKNOWN
+        if isinstance(obj, ListValue):
+            if isinstance(key, slice):
+                return ListValue(obj.items[key]) if obj.complete else UNKNOWN
+            return _index(obj.items, key) if isinstance(key, int) else UNKNOWN
+        if isinstance(obj, (tuple, str, range)) and isinstance(key, (int, slice)):
+            try:
+                return obj[key]
+            except (IndexError, ValueError):
+                return UNKNOWN
+        if isinstance(obj, Tensor):
+            return UNKNOWN_TENSOR
+        return UNKNOWN
+
+    def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Any:
+        left = self.evaluate(node.left, scope)
+        right = self.evaluate(node.right, scope)
+        return self.binary(type(node.operator), left, right)
+
+    def binary(self, kind: type, left: Any, right: Any) -> Any:
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        if isinstance(left, Tensor) or isinstance(right, Tensor):
+            return self.tensor_binary(kind, left, right)
+        if isinstance(left, Dim) or isinstance(right, Dim):
+            if kind is cst.Add:
+                return add(left, right)
+            if kind is cst.Subtract:
+                return add(left, right, sign=-1)
+            if kind is cst.Multiply:
+                return multiply(left, right)
+            if kind is cst.FloorDivide:
+                return floor_divide(left, right)
+            return UNKNOWN
+        if kind is cst.Add and isinstance(left, ListValue) and isinstance(right, ListValue):
+            return ListValue(left.items + right.items)
+        if kind is cst.Multiply and isinstance(left, ListValue) and isinstance(right, int):
+            return ListValue(left.items * right) if len(left.items) * right <= MAX_ITEMS else UNKNOWN
+        if not (is_native(left) or isinstance(left, tuple)) or not (is_native(right) or isinstance(right, tuple)):
+            return UNKNOWN
+        if not _safe_size(kind, left, right):
+            return UNKNOWN
+        try:
+            result = _BINARY[kind](left, right)
+        except Exception:
+            return UNKNOWN
+        if isinstance(result, int) and abs(result) > INT_LIMIT:
+            return UNKNOWN
+        return result
+
+    def tensor_binary(self, kind: type, left: Any, right: Any) -> Any:
+        """Arithmetic on tensors: a scalar operand keeps the tensor's shape."""
+        if isinstance(left, Tensor) and (is_native(right) or isinstance(right, Dim)):
+            return left
+        if isinstance(right, Tensor) and (is_native(left) or isinstance(left, Dim)):
+            return right
+        if isinstance(left, Tensor) and isinstance(right, Tensor):
+            return flow.broadcast(left, right)
+        return UNKNOWN_TENSOR
+
+    def _unary(self, node: cst.UnaryOperation, scope: Scope) -> Any:
+        value = self.evaluate(node.expression, scope)
+        if isinstance(node.operator, cst.Not):
+            truth = self.truth(value)
+            return UNKNOWN if truth is None else not truth
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(node.operator, cst.Minus):
+            return multiply(value, -1) if isinstance(value, Dim) else self.binary(cst.Subtract, 0, value)
+        if isinstance(node.operator, cst.Plus):
+            return value if is_native(value) or isinstance(value, Dim) else UNKNOWN
+        if isinstance(value, int) and not isinstance(value, bool):
+            return ~value
+        return UNKNOWN
+
+    def _boolean(self, node: cst.BooleanOperation, scope: Scope) -> Any:
+        left = self.evaluate(node.left, scope)
+        truth = self.truth(left)
+        is_and = isinstance(node.operator, cst.And)
+        if truth is None:
+            right = self.evaluate(node.right, scope)
+            return UNKNOWN if right is not left else left
+        if truth is (not is_and):
+            return left
+        return self.evaluate(node.right, scope)
+
+    def _comparison(self, node: cst.Comparison, scope: Scope) -> Any:
+        left = self.evaluate(node.left, scope)
+        result: Any = True
+        for target in node.comparisons:
+            right = self.evaluate(target.comparator, scope)
+            outcome = self.compare(type(target.operator), left, right)
+            if outcome is False:
+                return False
+            if outcome is UNKNOWN:
+                result = UNKNOWN
+            left = right
+        return result
+
+    def compare(self, kind: type, left: Any, right: Any) -> Any:
+        if kind in (cst.Is, cst.IsNot):
+            same = _identical(left, right)
+            if same is UNKNOWN:
+                return UNKNOWN
+            return same if kind is cst.Is else not same
+        if kind in (cst.In, cst.NotIn):
+            found = self._contains(right, left)
+            if found is UNKNOWN:
+                return UNKNOWN
+            return found if kind is cst.In else not found
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        if isinstance(left, Dim) or isinstance(right, Dim):
+            if as_dim(left) is None or as_dim(right) is None:
+                return UNKNOWN
+            if kind in (cst.Equal, cst.NotEqual):
+                if provably_equal(left, right):
+                    return kind is cst.Equal
+                if provably_different(left, right):
+                    return kind is cst.NotEqual
+                return UNKNOWN
+            sign = sign_of(add(left, right, sign=-1))
+            if sign is None:
+                return UNKNOWN
+            return _COMPARE[kind](sign, 0)
+        if is_native(left) and is_native(right):
+            try:
+                return bool(_COMPARE[kind](left, right))
+            except TypeError:
+                return UNKNOWN
+        if kind in (cst.Equal, cst.NotEqual):
+            same = _identical(left, right)
+            if same is UNKNOWN:
+                return UNKNOWN
+            return same if kind is cst.Equal else not same
+        return UNKNOWN
+
+    def _contains(self, container: Any, value: Any) -> Any:
+        if isinstance(container, DictValue):
+            if not is_native(value):
+                return UNKNOWN
+            entry = container.items.get(value, _MISSING)
+            if entry is _MISSING:
+                return False if container.complete else UNKNOWN
+            return UNKNOWN if isinstance(entry, MaybeMissing) else True
+        if isinstance(container, str) and isinstance(value, str):
+            return value in container
+        items = self.iterate(container)
+        if items is None or not is_native(value) or not all(is_native(i) for i in items):
+            return UNKNOWN
+        return value in items
+
+    def _if_expression(self, node: cst.IfExp, scope: Scope) -> Any:
+        truth = self.truth(self.evaluate(node.test, scope))
+        if truth is True:
+            return self.evaluate(node.body, scope)
+        if truth is False:
+            return self.evaluate(node.orelse, scope)
+        return join_values(self.evaluate(node.body, scope), self.evaluate(node.orelse, scope))
+
+    def _lambda(self, node: cst.Lambda, scope: Scope) -> Any:
+        return FunctionValue(node, scope.module, closure=scope, defaults=self._defaults(node.params, scope))
+
+    def _named(self, node: cst.NamedExpr, scope: Scope) -> Any:
+        value = self.evaluate(node.value, scope)
+        self.assign(node.target, value, scope)
+        return value
+
+    def _comprehension(self, node: Any, scope: Scope) -> Any:
+        inner = Scope(Namespace(), scope, scope.module)
+        results: List[Any] = []
+        complete = self._comprehend(node.for_in, inner, lambda: results.append(self._element(node, inner)))
+        if isinstance(node, cst.DictComp):
+            result = DictValue(complete=complete)
+            for pair in results:
+                if pair[0] is UNKNOWN or not is_native(pair[0]):
+                    result.complete = False
+                else:
+                    result.items[pair[0]] = pair[1]
+            return result
+        if isinstance(node, cst.SetComp):
+            return UNKNOWN
+        return ListValue(results if complete else results + [UNKNOWN_ITEMS])
+
+    def _element(self, node: Any, scope: Scope) -> Any:
+        if isinstance(node, cst.DictComp):
+            return (self.evaluate(node.key, scope), self.evaluate(node.value, scope))
+        return self.evaluate(node.elt, scope)
+
+    def _comprehend(self, clause: cst.CompFor, scope: Scope, emit: Callable[[], None]) -> bool:
+        """Run the comprehension's loops; False when some items could not be followed."""
+        items = self.iterate(self.evaluate(clause.iter, scope))
+        if items is None:
+            return False
+        complete = True
+        for item in items:
+            self.tick()
+            self.assign(clause.target, item, scope)
+            truths = [self.truth(self.evaluate(condition.search, scope)) for condition in clause.ifs]
+            if False in truths:
+                continue
+            if None in truths:
+                complete = False
+                continue
+            if clause.inner_for_in is not None:
+                complete = self._comprehend(clause.inner_for_in, scope, emit) and complete
+            else:
+                emit()
+        return complete
+
+    def _call_expression(self, node: cst.Call, scope: Scope) -> Any:
+        if isinstance(node.func, cst.Name) and node.func.value == "super" and not node.args:
+            return self.lookup(_SUPER, scope)
+        function = self.evaluate(node.func, scope)
+        arguments = self._arguments(node.args, scope)
+        return self.call(function, arguments, node)
+
+    def _arguments(self, args: Sequence[cst.Arg], scope: Scope) -> Arguments:
+        result = Arguments()
+        for arg in args:
+            value = self.evaluate(arg.value, scope)
+            if arg.star == "*":
+                items = self.iterate(value)
+                if items is None:
+                    if isinstance(value, ListValue):
+                        known = [i for i in value.items if i is not UNKNOWN_ITEMS]
+                        prefix = value.items[: value.items.index(UNKNOWN_ITEMS)] if UNKNOWN_ITEMS in value.items else known
+                        result.positional.extend(prefix)
+                    result.open_positional = True
+                else:
+                    result.positional.extend(items)
+            elif arg.star == "**":
+                if isinstance(value, DictValue):
+                    for key, item in value.items.items():
+                        if isinstance(key, str):
+                            result.keywords[key] = item
+                    result.open_keywords = result.open_keywords or not value.complete
+                else:
+                    result.open_keywords = True
+            elif arg.keyword is not None:
+                result.keywords[arg.keyword.value] = value
+            else:
+                result.positional.append(value)
+        return result
+
+    _expressions: Dict[type, Callable[["Interpreter", Any, Scope], Any]] = {
+        cst.Name: _name,
+        cst.Integer: _number,
+        cst.Float: _number,
+        cst.SimpleString: _string,
+        cst.ConcatenatedString: _concatenated,
+        cst.FormattedString: _formatted,
+        cst.Attribute: _attribute,
+        cst.Tuple: _tuple,
+        cst.List: _list,
+        cst.Set: _set,
+        cst.Dict: _dict,
+        cst.Subscript: _subscript,
+        cst.BinaryOperation: _binary_operation,
+        cst.UnaryOperation: _unary,
+        cst.BooleanOperation: _boolean,
+        cst.Comparison: _comparison,
+        cst.IfExp: _if_expression,
+        cst.Lambda: _lambda,
+        cst.NamedExpr: _named,
+        cst.ListComp: _comprehension,
+        cst.GeneratorExp: _comprehension,
+        cst.SetComp: _comprehension,
+        cst.DictComp: _comprehension,
+        cst.Call: _call_expression,
+    }
+
+    # ----------------------------------------------------------------- values
+
+    def truth(self, value: Any) -> Optional[bool]:
+        """Python truthiness when the analysis knows it, else None."""
+        if value is UNKNOWN or isinstance(value, (Dim, Tensor, MaybeMissing)):
+            return None
+        if is_native(value) or isinstance(value, (tuple, range)):
+            return bool(value)
+        if isinstance(value, (ListValue, DictValue)):
+            return bool(value.items) if value.complete else (True if value.items and UNKNOWN_ITEMS not in value.items[:1] else None)
+        if isinstance(value, Container):
+            return bool(value.children) if UNKNOWN_ITEMS not in value.modules() else None
+        if isinstance(value, (Layer, FunctionValue, ClassValue, BoundMethod, Builtin, Partial, ModuleValue)):
+            return True
+        if isinstance(value, Instance):
+            return True if value.klass.lookup("__len__") is None and value.klass.lookup("__bool__") is None \
+                and value.container is None else None
+        if isinstance(value, External):
+            return True
+        return None
+
+    def iterate(self, value: Any) -> Optional[List[Any]]:
+        items = items_of(value)
+        if items is None and isinstance(value, Instance) and value.container is not None:
+            items = items_of(value.container)
+        if items is not None and len(items) > self.limits.loop_iterations:
+            self.facts.budget_notes.append((self._current_site(), f"a loop of {len(items)} iterations"))
+            return None
+        return items
+
+    def attribute(self, obj: Any, name: str) -> Any:
+        if isinstance(obj, ModuleValue):
+            found = obj.namespace.values.get(name, _MISSING)
+            return UNKNOWN if found is _MISSING else found
+        if isinstance(obj, External):
+            return External(f"{obj.qualname}.{name}")
+        if isinstance(obj, Instance):
+            if name in obj.attributes:
+                return obj.attributes[name]
+            member = obj.klass.lookup(name)
+            if member is not None:
+                return self._bind_member(member, obj, obj.klass)
+            if obj.container is not None and name in _CONTAINER_METHODS:
+                return ExternalCallable(name, obj.container)
+            if name in _MODULE_METHODS:
+                return ExternalCallable(name, obj)
+            return UNKNOWN
+        if isinstance(obj, ClassValue):
+            member = obj.lookup(name)
+            if isinstance(member, FunctionValue):
+                return BoundMethod(obj, member) if member.kind == "classmethod" else member
+            return UNKNOWN if member is None else member
+        if isinstance(obj, Super):
+            mro = obj.receiver.klass.mro() if isinstance(obj.receiver, Instance) else []
+            following = mro[mro.index(obj.owner) + 1:] if obj.owner in mro else []
+            for klass in following:
+                if name in klass.namespace.values:
+                    return self._bind_member(klass.namespace.values[name], obj.receiver, klass)
+            if name == "__init__":
+                return ExternalCallable("super.__init__", obj.receiver)
+            return UNKNOWN
+        if isinstance(obj, Layer):
+            return obj.arguments.get(name, UNKNOWN)
+        if isinstance(obj, Container):
+            if name in _CONTAINER_METHODS:
+                return ExternalCallable(name, obj)
+            return dict((n, c) for n, c in obj.children if isinstance(n, str)).get(name, UNKNOWN)
+        if isinstance(obj, ListValue) and name in _LIST_METHODS:
+            return ExternalCallable(name, obj)
+        if isinstance(obj, DictValue) and name in _DICT_METHODS:
+            return ExternalCallable(name, obj)
+        if isinstance(obj, str) and name in _STR_METHODS:
+            return ExternalCallable(name, obj)
+        if isinstance(obj, Tensor):
+            if name == "shape":
+                return tuple(obj.dims) if obj.rank is not None else UNKNOWN
+            return ExternalCallable(f"tensor.{name}", obj)
+        return UNKNOWN
+
+    def _bind_member(self, member: Any, receiver: Any, klass: ClassValue) -> Any:
+        if not isinstance(member, FunctionValue):
+            return member
+        if member.kind == "staticmethod":
+            return member
+        if member.kind == "classmethod":
+            return BoundMethod(receiver.klass if isinstance(receiver, Instance) else klass, member)
+        if member.kind == "property":
+            return self.call_function(member, Arguments([receiver]), None)
+        return BoundMethod(receiver, member)
+
+    # ----------------------------------------------------------------- calls
+
+    def call(self, function: Any, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        if isinstance(function, FunctionValue):
+            return self.call_function(function, args, node)
+        if isinstance(function, BoundMethod):
+            return self.call_function(function.function, Arguments([function.receiver] + args.positional,
+                                      args.keywords, args.open_positional, args.open_keywords), node, implicit=1)
+        if isinstance(function, ClassValue):
+            return self.instantiate(function, args, node)
+        if isinstance(function, Instance):
+            return self.call_module(function, args, node)
+        if isinstance(function, (Layer, Container)):
+            return self.call_module(function, args, node)
+        if isinstance(function, External):
+            return self.call_external(function.qualname, args, node)
+        if isinstance(function, Builtin):
+            return self.call_builtin(function.name, args, node)
+        if isinstance(function, ExternalCallable):
+            return self.call_method(function, args, node)
+        if isinstance(function, Partial):
+            merged = Arguments(list(function.args) + args.positional, {**dict(function.kwargs), **args.keywords},
+                               args.open_positional, args.open_keywords)
+            return self.call(function.function, merged, node)
+        return UNKNOWN
+
+    def call_function(self, function: FunctionValue, args: Arguments, node: Optional[cst.CSTNode],
+                      symbolic: bool = False, implicit: int = 0) -> Any:
+        """Run a user function. ``implicit`` counts the leading arguments the call site does not
+        spell (``self`` of a method, the instance of ``__init__``)."""
+        if len(self.frames) >= self.limits.call_depth or \
+                sum(frame.function is function for frame in self.frames) >= self.limits.same_function_depth:
+            self.facts.budget_notes.append((self._current_site(), "call depth limit"))
+            return UNKNOWN
+        bound = self._bind_parameters(function, args, symbolic)
+        if function.owner is not None and args.positional:
+            bound[_SUPER] = Super(function.owner, args.positional[0])
+        scope = Scope(Namespace(bound), function.closure, function.module)
+        if function.closure is None:
+            scope.parent = Scope(self.module_namespace_of(function.module), None, function.module)
+        call = _Call(self._open())
+        self.calls.append(call)
+        self.frames.append(_Frame(function, node, implicit))
+        pushed = node is not None
+        if pushed:
+            self.sites.append((node, self._current_module()))
+        self.module_stack.append(function.module)
+        result: Any = None
+        deferred_only = False
+        try:
+            if isinstance(function.node, cst.Lambda):
+                result = self.evaluate(function.node.body, scope)
+            else:
+                self.execute_block(_body(function.node), scope)
+        except _Return as returned:
+            result, deferred_only = returned.value, returned.deferred
+        except _UncertainExit:
+            result = UNKNOWN
+        except (_Break, _Continue):
+            result = UNKNOWN
+        finally:
+            self.module_stack.pop()
+            if pushed:
+                self.sites.pop()
+            self.frames.pop()
+            self.calls.pop()
+            self._close(call.journal)
+        if call.deferred:
+            result = self._join_deferred(call, result, deferred_only)
+        return result
+
+    def _join_deferred(self, call: _Call, result: Any, deferred_only: bool) -> Any:
+        values = [value for value, _ in call.deferred]
+        entries = call.journal.entries
+        states = [states for _, states in call.deferred]
+        if deferred_only:
+            first = states.pop(0)
+            for key, (obj, state) in first.items():
+                obj.restore(state)
+        else:
+            values.append(result)
+        for other in states:
+            for key in set(entries) | set(other):
+                obj = (other.get(key) or entries[key])[0]
+                theirs = other[key][1] if key in other else entries[key][1]
+                obj.restore(obj.join(obj.snapshot(), theirs))
+        joined = values[0]
+        for value in values[1:]:
+            joined = join_values(joined, value)
+        return joined
+
+    def _bind_parameters(self, function: FunctionValue, args: Arguments, symbolic: bool) -> Dict[str, Any]:
+        """Python's argument binding; a parameter nothing binds is unknown (or a symbol for a
+        root's required parameter)."""
+        params = function.node.params
+        positional = [p.name.value for p in itertools.chain(params.posonly_params, params.params)]
+        keyword_only = [p.name.value for p in params.kwonly_params]
+        bound: Dict[str, Any] = {}
+        extra_positional: List[Any] = []
+        for index, value in enumerate(args.positional):
+            if index < len(positional):
+                bound[positional[index]] = value
+            else:
+                extra_positional.append(value)
+        extra_keywords: Dict[str, Any] = {}
+        for name, value in args.keywords.items():
+            if (name in positional or name in keyword_only) and name not in bound:
+                default = function.defaults.get(name, UNKNOWN)
+                bound[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
+            else:
+                extra_keywords[name] = value
+        for name in positional + keyword_only:
+            if name in bound:
+                continue
+            if not args.exact:
+                bound[name] = UNKNOWN
+            elif name in function.defaults:
+                bound[name] = function.defaults[name]
+            else:
+                bound[name] = Dim.symbol(name) if symbolic else UNKNOWN
+        star = params.star_arg
+        if isinstance(star, cst.Param):
+            bound[star.name.value] = tuple(extra_positional) if not args.open_positional else UNKNOWN
+        if params.star_kwarg is not None:
+            bound[params.star_kwarg.name.value] = DictValue(extra_keywords, complete=not args.open_keywords)
+        return bound
+
+    def module_namespace_of(self, source: ModuleSource) -> Namespace:
+        if source is self.root and self.root_namespace is not None:
+            return self.root_namespace
+        return self.module_namespace(source)
+
+    def instantiate(self, klass: ClassValue, args: Arguments, node: Optional[cst.CSTNode],
+                    symbolic: bool = False) -> Any:
+        instance = Instance(klass, path=self._path(node))
+        container = next((_CONTAINERS[b.qualname] for b in klass.external_bases()
+                          if isinstance(b, External) and b.qualname in _CONTAINERS), None)
+        if container is not None:
+            instance.container = self._new_container(container, [], node)
+        init = klass.lookup("__init__")
+        if isinstance(init, FunctionValue):
+            self.call_function(init, Arguments([instance] + args.positional, args.keywords, args.open_positional,
+                                               args.open_keywords), node, symbolic=symbolic, implicit=1)
+        elif instance.container is not None:
+            self._fill_container(instance.container, args)
+        self.created.append(instance)
+        return instance
+
+    def call_builtin(self, name: str, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        if name == "super":
+            if len(args.positional) == 2 and isinstance(args.positional[0], ClassValue):
+                return Super(args.positional[0], args.positional[1])
+            return UNKNOWN
+        evaluate = BUILTINS.get(name)
+        if evaluate is None:
+            return UNKNOWN
+        return evaluate(self, args)
+
+    def _current_module(self) -> ModuleSource:
+        return self.module_stack[-1] if self.module_stack else self.root
+
+    def _current_site(self) -> cst.CSTNode:
+        for node, module in reversed(self.sites):
+            if module is self.root:
+                return node
+        return self.root.tree
+
+    def _path(self, node: Optional[cst.CSTNode]) -> Tuple[Site, ...]:
+        own = ((node, self._current_module()),) if node is not None else ()
+        return tuple(self.sites) + own
+
+    # ----------------------------------------------------------------- torch and the standard library
+
+    def call_external(self, qualname: str, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        spec = torch_catalog.layer_for(qualname)
+        if spec is not None and node is not None:
+            return self.build_layer(spec, args, node)
+        if qualname in _CONTAINERS:
+            container = self._new_container(_CONTAINERS[qualname], [], node)
+            self._fill_container(container, args)
+            return container
+        if qualname.endswith(".__init__") and qualname[: -len(".__init__")] in _CONTAINERS and args.positional:
+            receiver = args.positional[0]
+            if isinstance(receiver, Instance) and receiver.container is not None:
+                self._fill_container(receiver.container, Arguments(args.positional[1:], args.keywords,
+                                                                   args.open_positional, args.open_keywords))
+            return None
+        if qualname == "collections.OrderedDict":
+            return BUILTINS["dict"](self, args)
+        if qualname == "functools.partial" and args.positional:
+            return Partial(args.positional[0], tuple(args.positional[1:]), tuple(args.keywords.items()))
+        if qualname in ("copy.deepcopy", "copy.copy") and len(args.positional) == 1:
+            return args.positional[0]
+        if qualname in MATH_FUNCTIONS:
+            return MATH_FUNCTIONS[qualname](self, args)
+        if qualname in _TRANSPARENT_DECORATORS:
+            return External(qualname + "()")
+        function = torch_catalog.FUNCTIONS.get(qualname)
+        if function is not None:
+            return self.tensor_function(function, args)
+        return UNKNOWN
+
+    def tensor_function(self, kind: str, args: Arguments) -> Any:
+        tensor = args.positional[0] if args.positional else UNKNOWN
+        if not isinstance(tensor, Tensor):
+            tensor = UNKNOWN_TENSOR
+        return self._shape_operation(kind, tensor, Arguments(args.positional[1:], args.keywords,
+                                                             args.open_positional, args.open_keywords))
+
+    def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments) -> Any:
+        """An operation of the functional table on ``tensor``; ``args`` are the rest."""
+        if kind == torch_catalog.SAME_SHAPE:
+            return tensor
+        if kind == torch_catalog.FLATTEN_FUNCTION and args.exact:
+            start = args.positional[0] if args.positional else args.keywords.get("start_dim", 0)
+            end = args.positional[1] if len(args.positional) > 1 else args.keywords.get("end_dim", -1)
+            return flow.flatten(tensor, start, end)
+        return UNKNOWN_TENSOR
+
+    def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
+        arguments: Dict[str, Any] = {}
+        names = spec.param_names
+        for index, value in enumerate(args.positional):
+            if index < len(names):
+                arguments[names[index]] = value
+        for name, value in args.keywords.items():
+            if name in names and name not in arguments:
+                default = dict(spec.signature)[name]
+                arguments[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
+        for name, default in spec.signature:
+            if name not in arguments:
+                arguments[name] = default if args.exact and default is not REQUIRED else UNKNOWN
+        layer = Layer(spec, arguments, node, self._current_module(), self._path(node))
+        if isinstance(node, cst.Call):
+            layer.origins = {name: calls for name in arguments
+                             for calls in [self._origin_of(_argument_node(node, names, name))] if calls}
+        anchor = self.facts.anchor(layer)
+        if anchor is not None:
+            self.facts.add_layer(LayerFact(layer, anchor, self.context))
+        return layer
+
+    def _origin_of(self, expression: Optional[cst.BaseExpression]) -> Tuple[cst.CSTNode, ...]:
+        """The calls, innermost first, through which the value of ``expression`` was passed on
+        as a bare parameter: for ``Conv2d(in_ch, …)`` inside ``Block``, the call ``Block(64, 64)``
+        that wrote it, so that a wrong argument is reported where it is written."""
+        calls: List[cst.CSTNode] = []
+        for frame in reversed(self.frames):
+            if not isinstance(expression, cst.Name) or not isinstance(frame.call, cst.Call):
+                break
+            parameters = _parameter_names(frame.function)
+            if expression.value not in parameters:
+                break
+            calls.append(frame.call)
+            expression = _argument_node(frame.call, parameters[frame.implicit:], expression.value)
+            if expression is None:
+                break
+        return tuple(calls)
+
+    def _new_container(self, kind: str, children: List[Tuple[Any, Any]], node: Optional[cst.CSTNode]) -> Container:
+        container = Container(kind, children, node, self._path(node))
+        self.created.append(container)
+        return container
+
+    def _fill_container(self, container: Container, args: Arguments) -> None:
+        self.touch(container)
+        if len(args.positional) == 1 and isinstance(args.positional[0], DictValue):
+            source = args.positional[0]
+            container.children = [(k, v) for k, v in source.items.items()]
+            if not source.complete:
+                container.children.append((None, UNKNOWN_ITEMS))
+            return
+        if container.kind == "Sequential":
+            children = list(args.positional)
+        else:
+            source = args.positional[0] if args.positional else args.keywords.get("modules", ListValue())
+            if isinstance(source, DictValue):
+                container.children = list(source.items.items()) + ([] if source.complete else [(None, UNKNOWN_ITEMS)])
+                return
+            items = self.iterate(source)
+            children = items if items is not None else (
+                list(source.items) if isinstance(source, ListValue) else [UNKNOWN_ITEMS])
+        container.children = [(None, child) for child in children]
+        if args.open_positional:
+            container.children.append((None, UNKNOWN_ITEMS))
+
+    def extend(self, target: Any, value: Any) -> None:
+        items = self.iterate(value)
+        if items is None:
+            items = list(value.items) if isinstance(value, ListValue) else [UNKNOWN_ITEMS]
+        self.touch(target)
+        if isinstance(target, ListValue):
+            target.items.extend(items)
+        elif isinstance(target, Container):
+            target.children.extend((None, item) for item in items)
+
+    def call_method(self, method: ExternalCallable, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        receiver, name = method.receiver, method.name
+        positional = args.positional
+        if isinstance(receiver, ListValue):
+            return self._list_method(receiver, name, args)
+        if isinstance(receiver, DictValue):
+            return self._dict_method(receiver, name, args)
+        if isinstance(receiver, Container):
+            return self._container_method(receiver, name, args)
+        if isinstance(receiver, Instance) and name in _MODULE_METHODS and len(positional) == 2:
+            if isinstance(positional[0], str):
+                self.set_attribute(receiver, positional[0], positional[1])
+            else:
+                self.forget_attributes(receiver)
+            return None
+        if name == "super.__init__":
+            if isinstance(receiver, Instance) and receiver.container is not None:
+                self._fill_container(receiver.container, args)
+            return None
+        if isinstance(receiver, str):
+            return self._str_method(receiver, name, args)
+        if isinstance(receiver, Tensor):
+            return self.tensor_method(receiver, name[len("tensor."):], args)
+        return UNKNOWN
+
+    def forget_attributes(self, instance: Instance) -> None:
+        self.touch(instance)
+        instance.attributes = {name: UNKNOWN for name in instance.attributes}
+
+    def _list_method(self, receiver: ListValue, name: str, args: Arguments) -> Any:
+        positional = args.positional
+        if name == "append" and len(positional) == 1:
+            self.touch(receiver)
+            receiver.items.append(positional[0])
+            return None
+        if name == "extend" and len(positional) == 1:
+            self.extend(receiver, positional[0])
+            return None
+        if name == "insert" and len(positional) == 2:
+            self.touch(receiver)
+            if isinstance(positional[0], int) and receiver.complete:
+                receiver.items.insert(positional[0], positional[1])
+            else:
+                receiver.items = [UNKNOWN for _ in receiver.items] + [UNKNOWN_ITEMS]
+            return None
+        if name == "copy":
+            return ListValue(receiver.items)
+        if name == "pop":
+            self.touch(receiver)
+            if receiver.complete and receiver.items and not positional:
+                return receiver.items.pop()
+            receiver.items = [UNKNOWN_ITEMS]
+            return UNKNOWN
+        if name == "reverse":
+            self.touch(receiver)
+            receiver.items = receiver.items[::-1] if receiver.complete else [UNKNOWN_ITEMS]
+            return None
+        return UNKNOWN
+
+    def _dict_method(self, receiver: DictValue, name: str, args: Arguments) -> Any:
+        positional = args.positional
+        if name in ("items", "keys", "values"):
+            if not receiver.complete or any(isinstance(v, MaybeMissing) for v in receiver.items.values()):
+                return ListValue([UNKNOWN_ITEMS])
+            pick = {"items": lambda k, v: (k, v), "keys": lambda k, v: k, "values": lambda k, v: v}[name]
+            return tuple(pick(k, v) for k, v in receiver.items.items())
+        if name == "get" and positional:
+            found = receiver.items.get(positional[0], _MISSING) if is_native(positional[0]) else UNKNOWN
+            default = positional[1] if len(positional) > 1 else None
+            if found is _MISSING:
+                return default if receiver.complete else UNKNOWN
+            return join_values(found.value, default) if isinstance(found, MaybeMissing) else found
+        if name == "update":
+            update = BUILTINS["dict"](self, args)
+            self.touch(receiver)
+            receiver.items.update(update.items)
+            receiver.complete = receiver.complete and update.complete
+            return None
+        if name == "copy":
+            return DictValue(receiver.items, receiver.complete)
+        if name in ("pop", "setdefault") and positional and is_native(positional[0]):
+            self.touch(receiver)
+            found = receiver.items.get(positional[0], _MISSING)
+            default = positional[1] if len(positional) > 1 else UNKNOWN
+            if name == "pop":
+                receiver.items.pop(positional[0], None)
+                if found is _MISSING:
+                    return default if receiver.complete else UNKNOWN
+                return join_values(found.value, default) if isinstance(found, MaybeMissing) else found
+            if found is _MISSING and receiver.complete:
+                receiver.items[positional[0]] = default
+                return default
+            return found if found is not _MISSING and not isinstance(found, MaybeMissing) else UNKNOWN
+        return UNKNOWN
+
+    def _container_method(self, receiver: Container, name: str, args: Arguments) -> Any:
+        positional = args.positional
+        if name == "append" and len(positional) == 1:
+            self.touch(receiver)
+            receiver.children.append((None, positional[0]))
+            return receiver
+        if name == "extend" and len(positional) == 1:
+            self.extend(receiver, positional[0])
+            return receiver
+        if name == "add_module" and len(positional) == 2:
+            self.touch(receiver)
+            receiver.children.append((positional[0] if isinstance(positional[0], str) else None, positional[1]))
+            return None
+        if name == "insert" and len(positional) == 2:
+            self.touch(receiver)
+            receiver.children = [(n, UNKNOWN) for n, _ in receiver.children] + [(None, UNKNOWN_ITEMS)]
+            return None
+        if name in ("children", "values"):
+            return tuple(receiver.modules()) if UNKNOWN_ITEMS not in receiver.modules() else UNKNOWN
+        if name == "keys":
+            return tuple(n for n, _ in receiver.children) if UNKNOWN_ITEMS not in receiver.modules() else UNKNOWN
+        if name == "items":
+            return tuple(receiver.children) if UNKNOWN_ITEMS not in receiver.modules() else UNKNOWN
+        return UNKNOWN
+
+    def _str_method(self, receiver: str, name: str, args: Arguments) -> Any:
+        values = args.positional + list(args.keywords.values())
+        if not args.exact or not all(is_native(v) or isinstance(v, tuple) for v in values):
+            return UNKNOWN
+        if name == "join":
+            items = self.iterate(args.positional[0]) if args.positional else None
+            if items is None or not all(isinstance(i, str) for i in items):
+                return UNKNOWN
+            return receiver.join(items)
+        try:
+            result = getattr(receiver, name)(*args.positional, **args.keywords)
+        except Exception:
+            return UNKNOWN
+        if isinstance(result, list):
+            return ListValue(result)
+        return result if isinstance(result, (str, bool)) and len(str(result)) <= MAX_ITEMS else UNKNOWN
+
+    # ----------------------------------------------------------------- forward
+
+    def call_module(self, module: Any, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        """``module(x)``: a layer or container applies itself; a user model runs ``forward``."""
+        if isinstance(module, Instance):
+            forward = module.klass.lookup("forward")
+            if not isinstance(forward, FunctionValue):
+                forward = module.klass.lookup("__call__")
+            if isinstance(forward, FunctionValue):
+                return self.call_function(forward, Arguments([module] + args.positional, args.keywords,
+                                                             args.open_positional, args.open_keywords), node,
+                                          implicit=1)
+            if module.container is not None:
+                return self.call_module(module.container, args, node)
+            return UNKNOWN
+        tensor = args.positional[0] if args.positional else UNKNOWN_TENSOR
+        if not isinstance(tensor, Tensor):
+            tensor = UNKNOWN_TENSOR
+        if isinstance(module, Layer):
+            return self.apply_layer(module, tensor)
+        if isinstance(module, Container) and module.kind == "Sequential":
+            for child in module.modules():
+                self.tick()
+                if child is UNKNOWN_ITEMS:
+                    tensor = UNKNOWN_TENSOR
+                    continue
+                result = self.call_module(child, Arguments([tensor]), node) if isinstance(
+                    child, (Layer, Container, Instance)) else UNKNOWN
+                tensor = result if isinstance(result, Tensor) else UNKNOWN_TENSOR
+            return tensor
+        return UNKNOWN
+
+    def apply_layer(self, layer: Layer, tensor: Tensor) -> Tensor:
+        output, checks = flow.apply_layer(layer, tensor)
+        for check in checks:
+            anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
+            if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
+                self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
+                                             tensor.origin, anchor, self.context))
+        return output
+
+    def tensor_method(self, tensor: Tensor, name: str, args: Arguments) -> Any:
+        kind = torch_catalog.TENSOR_METHODS.get(name)
+        if name == "size":
+            if not args.positional:
+                return tuple(tensor.dims) if tensor.rank is not None else UNKNOWN
+            index = args.positional[0]
+            return tensor.axis(index) if isinstance(index, int) else UNKNOWN
+        if name == "dim":
+            return tensor.rank if tensor.rank is not None else UNKNOWN
+        return self._shape_operation(kind, tensor, args) if kind is not None else UNKNOWN
+
+
+
+def _closure_scope(scope: Scope) -> Optional[Scope]:
+    """A function sees its enclosing function's names; module-level functions (and methods of
+    module-level classes, which never see their class body) see only the module."""
+    return scope if scope.parent is not None else None
+
+
+def _index(items: List[Any], key: int) -> Any:
+    if UNKNOWN_ITEMS in items:
+        cut = items.index(UNKNOWN_ITEMS)
+        if 0 <= key < cut:
+            return items[key]
+        return UNKNOWN
+    if -len(items) <= key < len(items):
+        return items[key]
+    return UNKNOWN
+
+
+def _identical(left: Any, right: Any) -> Any:
+    """``left is right`` when the analysis can tell, else UNKNOWN."""
+    if left is UNKNOWN or right is UNKNOWN or isinstance(left, (Dim, MaybeMissing)) or isinstance(right, (Dim, MaybeMissing)):
+        return UNKNOWN
+    if left is None or right is None:
+        return left is right
+    if isinstance(left, External) or isinstance(right, External):
+        return True if left == right else UNKNOWN
+    if is_native(left) and is_native(right):
+        return left == right and type(left) is type(right)
+    if isinstance(left, (ClassValue, FunctionValue, Instance, Layer, Container, ListValue, DictValue)) or \
+            isinstance(right, (ClassValue, FunctionValue, Instance, Layer, Container, ListValue, DictValue)):
+        return left is right
+    return UNKNOWN
+
+
+def _safe_size(kind: type, left: Any, right: Any) -> bool:
+    """Refuse operations whose result would be huge (``'x' * 10**9``, ``2 ** 10**6``)."""
+    if kind is cst.Multiply:
+        for sequence, count in ((left, right), (right, left)):
+            if isinstance(sequence, (str, bytes, tuple)) and isinstance(count, int):
+                return len(sequence) * count <= MAX_ITEMS
+    if kind is cst.Power and isinstance(right, (int, float)) and isinstance(left, (int, float)):
+        return abs(right) <= 256 or abs(left) <= 1
+    if kind is cst.LeftShift and isinstance(right, int):
+        return right <= 64
+    if kind is cst.Add and isinstance(left, (str, tuple)) and isinstance(right, (str, tuple)):
+        return len(left) + len(right) <= MAX_ITEMS * 10
+    return True
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _name_of(node: cst.BaseExpression) -> str:
+    return node.value if isinstance(node, cst.Name) else _dotted(node)
+
+
+def _parameter_names(function: FunctionValue) -> List[str]:
+    params = function.node.params
+    return [p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
+
+
+def _argument_node(call: cst.Call, names: Sequence[str], name: str) -> Optional[cst.BaseExpression]:
+    """The expression a call passes for parameter ``name`` (``names`` in signature order)."""
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            if arg.keyword.value == name:
+                return arg.value
+            continue
+        if position < len(names) and names[position] == name:
+            return arg.value
+        position += 1
+    return None
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)

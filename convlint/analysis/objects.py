@@ -1,0 +1,379 @@
+"""The objects the interpreter builds: user functions, classes and instances, torch layers and
+containers, tensors, and the mutable lists and dicts that model code fills in loops.
+
+Every mutable object can take a snapshot of its state, restore one, and join two: the
+interpreter uses that to follow both branches of an ``if`` it cannot decide and keep only what
+both agree on.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from convlint.analysis.values import UNKNOWN
+from convlint.frameworks.catalog import LayerSpec
+
+if TYPE_CHECKING:
+    from convlint.analysis.imports import ModuleSource
+
+
+class _UnknownItems:
+    """In a list: zero or more items the analysis could not follow (a loop it could not unroll)."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN_ITEMS"
+
+
+UNKNOWN_ITEMS = _UnknownItems()
+
+#: A place in the source: a node and the file it belongs to.
+Site = Tuple[cst.CSTNode, "ModuleSource"]
+
+
+@dataclass(frozen=True)
+class MaybeMissing:
+    """A dict entry that only some paths set: ``value`` if present."""
+
+    value: Any
+
+
+def join_values(a: Any, b: Any) -> Any:
+    """What is known after two paths that produced ``a`` and ``b``."""
+    if a is b:
+        return a
+    if type(a) is type(b) and isinstance(a, (int, float, str, bool, type(None))) and a == b:
+        return a
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return tuple(join_values(x, y) for x, y in zip(a, b))
+    try:
+        if type(a) is type(b) and a == b:
+            return a
+    except Exception:  # a user value whose comparison the interpreter cannot make
+        pass
+    return UNKNOWN
+
+
+_births = itertools.count()
+
+
+def birth_now() -> int:
+    """A number between the births of the objects made before and after this call."""
+    return next(_births)
+
+
+class Mutable:
+    """State that branches may change; see the module docstring. ``born`` orders creation, so
+    that a branch need not save objects created after it began."""
+
+    born: int = -1
+
+    def mark_born(self) -> None:
+        self.born = next(_births)
+
+    def snapshot(self) -> Any:
+        raise NotImplementedError
+
+    def restore(self, state: Any) -> None:
+        raise NotImplementedError
+
+    def join(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+
+def _join_dicts(a: Dict[Any, Any], b: Dict[Any, Any], missing: Any = UNKNOWN) -> Dict[Any, Any]:
+    """Join two mappings; a key only one side has gets ``missing`` joined in (a dict's
+    entries become MaybeMissing, a namespace's names unknown)."""
+    joined = {}
+    for key in list(a) + [k for k in b if k not in a]:
+        if key in a and key in b:
+            joined[key] = join_values(a[key], b[key])
+        elif missing is MaybeMissing:
+            present = a[key] if key in a else b[key]
+            joined[key] = present if isinstance(present, MaybeMissing) else MaybeMissing(present)
+        else:
+            joined[key] = UNKNOWN
+    return joined
+
+
+def _join_lists(a: List[Any], b: List[Any]) -> List[Any]:
+    if len(a) == len(b):
+        return [join_values(x, y) for x, y in zip(a, b)]
+    common = []
+    for x, y in zip(a, b):
+        if x is not y:
+            break
+        common.append(x)
+    return common + [UNKNOWN_ITEMS]
+
+
+class Namespace(Mutable):
+    """Names bound in a scope: a function's locals, a module's or a class's globals."""
+
+    def __init__(self, values: Optional[Dict[str, Any]] = None) -> None:
+        self.values: Dict[str, Any] = dict(values or {})
+        self.mark_born()
+
+    def snapshot(self) -> Any:
+        return dict(self.values)
+
+    def restore(self, state: Any) -> None:
+        self.values = dict(state)
+
+    def join(self, a: Any, b: Any) -> Any:
+        return _join_dicts(a, b)
+
+
+class ListValue(Mutable):
+    def __init__(self, items: Optional[List[Any]] = None) -> None:
+        self.items: List[Any] = list(items or [])
+        self.mark_born()
+
+    @property
+    def complete(self) -> bool:
+        return UNKNOWN_ITEMS not in self.items
+
+    def snapshot(self) -> Any:
+        return list(self.items)
+
+    def restore(self, state: Any) -> None:
+        self.items = list(state)
+
+    def join(self, a: Any, b: Any) -> Any:
+        return _join_lists(a, b)
+
+
+class DictValue(Mutable):
+    """A dict or OrderedDict with known keys; ``complete`` is False once a key is unknown."""
+
+    def __init__(self, items: Optional[Dict[Any, Any]] = None, complete: bool = True) -> None:
+        self.items: Dict[Any, Any] = dict(items or {})
+        self.complete = complete
+        self.mark_born()
+
+    def snapshot(self) -> Any:
+        return (dict(self.items), self.complete)
+
+    def restore(self, state: Any) -> None:
+        self.items, self.complete = dict(state[0]), state[1]
+
+    def join(self, a: Any, b: Any) -> Any:
+        return (_join_dicts(a[0], b[0], missing=MaybeMissing), a[1] and b[1])
+
+
+@dataclass(eq=False)
+class FunctionValue:
+    """A ``def`` or ``lambda`` of the analysed code, with the scope it closes over."""
+
+    node: Any  # cst.FunctionDef or cst.Lambda
+    module: "ModuleSource"
+    closure: Optional[Namespace] = None
+    defaults: Dict[str, Any] = field(default_factory=dict)
+    kind: str = "function"  # or "staticmethod", "classmethod", "property"
+    #: The class whose body defined this function, for ``super()``.
+    owner: Optional["ClassValue"] = None
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value if isinstance(self.node, cst.FunctionDef) else "<lambda>"
+
+
+@dataclass(eq=False)
+class ClassValue:
+    node: cst.ClassDef
+    module: "ModuleSource"
+    bases: Tuple[Any, ...]
+    namespace: Namespace
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    def mro(self) -> List["ClassValue"]:
+        """The user classes in method resolution order (external bases end the walk)."""
+        order: List[ClassValue] = []
+        pending = [self]
+        while pending:
+            klass = pending.pop(0)
+            if klass in order:
+                continue
+            order.append(klass)
+            pending.extend(base for base in klass.bases if isinstance(base, ClassValue))
+        return order
+
+    def external_bases(self) -> List[Any]:
+        found = []
+        for klass in self.mro():
+            found.extend(base for base in klass.bases if not isinstance(base, ClassValue))
+        return found
+
+    def lookup(self, name: str) -> Any:
+        for klass in self.mro():
+            if name in klass.namespace.values:
+                return klass.namespace.values[name]
+        return None
+
+
+@dataclass(eq=False)
+class Instance(Mutable):
+    """An object of a user class; a model or block when its class derives from nn.Module."""
+
+    klass: ClassValue
+    attributes: Dict[str, Any] = field(default_factory=dict)
+    #: When the class derives from a torch container (nn.Sequential, nn.ModuleList …).
+    container: Optional["Container"] = None
+    path: Tuple[Site, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.mark_born()
+
+    def snapshot(self) -> Any:
+        return dict(self.attributes)
+
+    def restore(self, state: Any) -> None:
+        self.attributes = dict(state)
+
+    def join(self, a: Any, b: Any) -> Any:
+        return _join_dicts(a, b)
+
+
+@dataclass(frozen=True)
+class BoundMethod:
+    receiver: Any
+    function: FunctionValue
+
+
+@dataclass(frozen=True)
+class Partial:
+    """``functools.partial(func, *args, **kwargs)``."""
+
+    function: Any
+    args: Tuple[Any, ...]
+    kwargs: Tuple[Tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class ModuleValue:
+    """An analysed module, as ``import pkg.mod`` or ``from . import mod`` binds it."""
+
+    source: "ModuleSource"
+    namespace: "Namespace"
+
+
+@dataclass(frozen=True)
+class Super:
+    """``super()`` inside a method of ``owner``, bound to ``receiver``."""
+
+    owner: "ClassValue"
+    receiver: Any
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A Python builtin the interpreter evaluates (``len``, ``range``, ``int`` …)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class External:
+    """A name imported from outside the analysed code (``torch.nn.Conv2d``, ``math.ceil``)."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class ExternalCallable:
+    """A method of an analysed object implemented by the interpreter (``list.append``)."""
+
+    name: str
+    receiver: Any
+
+
+@dataclass(eq=False)
+class Layer:
+    """A catalog layer built by the analysed code: ``nn.Conv2d(3, 64, 3)``."""
+
+    spec: LayerSpec
+    arguments: Dict[str, Any]
+    node: cst.Call
+    module: "ModuleSource"
+    #: The calls that led to this layer, outermost first, ending with the layer's own call.
+    path: Tuple[Site, ...]
+    #: For some arguments: the calls, innermost first, that passed their value down to the layer.
+    origins: Dict[str, Tuple[cst.CSTNode, ...]] = field(default_factory=dict)
+
+    def argument(self, name: Optional[str]) -> Any:
+        if name is None:
+            return UNKNOWN
+        return self.arguments.get(name, UNKNOWN)
+
+
+@dataclass(eq=False)
+class Container(Mutable):
+    """``nn.Sequential``, ``nn.ModuleList`` or ``nn.ModuleDict``: named children in order."""
+
+    kind: str
+    children: List[Tuple[Any, Any]]  # (name, module); UNKNOWN_ITEMS marks children not followed
+    node: Optional[cst.CSTNode] = None
+    path: Tuple[Site, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.mark_born()
+
+    def modules(self) -> List[Any]:
+        return [child for _, child in self.children]
+
+    def snapshot(self) -> Any:
+        return list(self.children)
+
+    def restore(self, state: Any) -> None:
+        self.children = list(state)
+
+    def join(self, a: Any, b: Any) -> Any:
+        if len(a) == len(b) and all(x is y for x, y in zip(a, b)):
+            return a
+        return _join_lists(a, b)
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor flowing through ``forward``: its rank when known, and the sizes known so far.
+
+    With a known rank, ``dims`` holds every axis; without one, ``dims`` holds the trailing axes
+    that are known (possibly none). ``origin`` is the layer that last set the channel axis.
+    """
+
+    rank: Optional[int]
+    dims: Tuple[Any, ...]
+    origin: Optional[Layer] = None
+
+    def axis(self, index: int) -> Any:
+        if self.rank is not None:
+            if -self.rank <= index < self.rank:
+                return self.dims[index]
+            return UNKNOWN
+        if index < 0 and -index <= len(self.dims):
+            return self.dims[index]
+        return UNKNOWN
+
+
+UNKNOWN_TENSOR = Tensor(None, ())
+
+
+@dataclass
+class Arguments:
+    """The evaluated arguments of a call. ``open_*`` is set when a ``*x`` or ``**x`` could not
+    be expanded: then more arguments than those listed may have been passed."""
+
+    positional: List[Any] = field(default_factory=list)
+    keywords: Dict[str, Any] = field(default_factory=dict)
+    open_positional: bool = False
+    open_keywords: bool = False
+
+    @property
+    def exact(self) -> bool:
+        return not (self.open_positional or self.open_keywords)

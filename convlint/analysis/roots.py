@@ -1,0 +1,102 @@
+"""Where the analysis of a file starts: its module body, each of its classes with their
+defaults, and each of its functions (builders such as ``resnet50()``).
+
+A class is checked with its parameters that have defaults bound to those defaults and the rest
+symbolic; every concrete call site met on the way (``Block(32, 64)``, ``resnet50()``) is checked
+with its concrete values. Afterwards every model and container built is run forward with an
+input whose shape is unknown, so that checks inside blocks do not depend on the parent's
+``forward`` being understood.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List
+
+import libcst as cst
+
+from convlint.analysis.facts import FileFacts
+from convlint.analysis.imports import ModuleSource, Project
+from convlint.analysis.interpreter import BudgetExceeded, Interpreter, Limits
+from convlint.analysis.objects import (
+    UNKNOWN_TENSOR,
+    Arguments,
+    ClassValue,
+    Container,
+    FunctionValue,
+    Instance,
+    Namespace,
+)
+from convlint.analysis.values import UNKNOWN
+
+
+def analyse(project: Project, source: ModuleSource, limits: Limits = Limits()) -> FileFacts:
+    facts = FileFacts(source)
+    interpreter = Interpreter(project, source, facts, limits)
+    namespace = Namespace({"__name__": UNKNOWN})
+    interpreter.root_namespace = namespace
+    _run_root(interpreter, None, lambda: interpreter.execute_module(source, namespace), source.tree)
+    for statement in source.tree.body:
+        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
+            value = namespace.values.get(statement.name.value)
+            _run_definition(interpreter, statement, value)
+    return facts
+
+
+def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any) -> None:
+    if isinstance(value, ClassValue) and value.node is statement and _constructible(value):
+        _run_root(interpreter, None,
+                  lambda: interpreter.instantiate(value, Arguments(), None, symbolic=True), statement)
+    elif isinstance(statement, cst.FunctionDef):
+        function = value if isinstance(value, FunctionValue) and value.node is statement else None
+        if function is None:
+            # A decorated builder (``@register_model``): run the function as written.
+            function = FunctionValue(statement, interpreter.root, defaults=interpreter.root_defaults(statement))
+        label = f"{statement.name.value}()"
+        _run_root(interpreter, label,
+                  lambda: interpreter.call_function(function, Arguments(), None, symbolic=True), statement)
+
+
+def _constructible(klass: ClassValue) -> bool:
+    return klass.lookup("__init__") is not None or klass.lookup("forward") is not None
+
+
+def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode) -> None:
+    interpreter.context = label
+    interpreter.steps = 0
+    interpreter.created = []
+    try:
+        try:
+            run()
+        except Exception as signal:
+            if not _is_control(signal):
+                raise
+        _check_forward(interpreter, list(interpreter.created))
+    except BudgetExceeded as exceeded:
+        interpreter.facts.budget_notes.append((node, str(exceeded)))
+    except RecursionError:
+        interpreter.facts.budget_notes.append((node, "nesting too deep for the interpreter"))
+    finally:
+        interpreter.reset()
+
+
+def _check_forward(interpreter: Interpreter, built: List[Any]) -> None:
+    """Run every model and Sequential built by this root forward, each on an unknown input."""
+    for module in built:
+        if isinstance(module, Container) and module.kind != "Sequential":
+            continue
+        if isinstance(module, Instance) and module.klass.lookup("forward") is None and module.container is None:
+            continue
+        frame = interpreter.open_frame()
+        try:
+            interpreter.call_module(module, Arguments([UNKNOWN_TENSOR]), None)
+        except Exception as signal:
+            if not _is_control(signal):
+                raise
+        finally:
+            interpreter.undo(frame)
+
+
+def _is_control(signal: BaseException) -> bool:
+    from convlint.analysis import interpreter as module
+
+    return isinstance(signal, module.CONTROL_SIGNALS)

@@ -1,0 +1,132 @@
+"""The command line: ``convlint [check] [PATH ...]``, ``convlint rules``, ``convlint rule CODE``.
+
+Exit codes follow ruff: 0 when nothing is found, 1 when diagnostics are found, 2 for a usage,
+configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+from convlint import __version__
+from convlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_config, load_settings
+from convlint.files import UsageError, discover
+from convlint.report import render
+from convlint.rules import ALL_RULES, RULES_BY_CODE
+from convlint.runner import Linter
+
+EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(text: str) -> List[str]:
+    return [code.strip().upper() for code in text.split(",") if code.strip()]
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convlint",
+        description="Lint neural-network model code for channel mismatches and invalid layer arguments, "
+        "without importing it.",
+        epilog="Other commands: `convlint rules` lists the rules, `convlint rule CODE` explains one.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders to lint (default: .)")
+    parser.add_argument("--version", action="version", version=f"convlint {__version__}")
+    parser.add_argument("--config", type=Path, help="read settings from this TOML file")
+    parser.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    parser.add_argument("--select", type=_codes, help="rule codes or prefixes to enable (comma-separated)")
+    parser.add_argument("--extend-select", type=_codes, help="rule codes or prefixes to enable as well")
+    parser.add_argument("--ignore", type=_codes, help="rule codes or prefixes to disable")
+    parser.add_argument("--exclude", type=lambda t: [g for g in t.split(",") if g], help="globs to exclude")
+    parser.add_argument("--extend-exclude", type=lambda t: [g for g in t.split(",") if g],
+                        help="globs to exclude in addition to the configured ones")
+    parser.add_argument("--output-format", choices=OUTPUT_FORMATS, help="how to print diagnostics (default: text)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when diagnostics are found")
+    parser.add_argument("--force-exclude", action="store_true",
+                        help="apply excludes to files named on the command line too (for pre-commit)")
+    parser.add_argument("--stdin-filename", type=Path,
+                        help="lint source read from standard input as if it were this file")
+    return parser
+
+
+def _settings(args: argparse.Namespace, cwd: Path) -> Settings:
+    overrides = {
+        "select": args.select,
+        "extend-select": args.extend_select,
+        "ignore": args.ignore,
+        "exclude": args.exclude,
+        "extend-exclude": args.extend_exclude,
+        "output-format": args.output_format,
+    }
+    config = args.config
+    if config is None and not args.isolated and args.stdin_filename is not None:
+        config = find_config((cwd / args.stdin_filename).parent)
+    return load_settings(cwd, config_file=config, isolated=args.isolated, overrides=overrides)
+
+
+def check(argv: Sequence[str]) -> int:
+    args = _check_parser().parse_args(argv)
+    cwd = Path.cwd()
+    settings = _settings(args, cwd)
+    linter = Linter(settings, cwd)
+    if args.stdin_filename is not None:
+        if args.paths and args.paths != [Path("-")]:
+            raise UsageError("`--stdin-filename` lints standard input; do not name other paths")
+        data = sys.stdin.buffer.read()
+        diagnostics = linter.lint_bytes(args.stdin_filename, data)
+    else:
+        files = discover(args.paths or [Path(".")], settings, force_exclude=args.force_exclude)
+        diagnostics = linter.lint_paths(files)
+    sys.stdout.write(render(settings.output_format, diagnostics, cwd))
+    if diagnostics and not args.exit_zero:
+        return EXIT_FOUND
+    return EXIT_CLEAN
+
+
+def list_rules(argv: Sequence[str]) -> int:
+    argparse.ArgumentParser(prog="convlint rules", description="List every rule.").parse_args(argv)
+    for rule in ALL_RULES:
+        state = "" if rule.enabled_by_default else "  (off by default)"
+        paragraph = rule.documentation().split("## What it does", 1)[-1].strip().split("\n\n")[0]
+        summary = " ".join(paragraph.split()).split(". ")[0].rstrip(".")
+        print(f"{rule.code}  {rule.name:<26} {rule.severity:<8} {summary}{state}")
+    return EXIT_CLEAN
+
+
+def explain_rule(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="convlint rule", description="Explain one rule.")
+    parser.add_argument("code")
+    args = parser.parse_args(argv)
+    rule = RULES_BY_CODE.get(args.code.upper())
+    if rule is None:
+        raise UsageError(f"unknown rule `{args.code}`; `convlint rules` lists them")
+    print(f"# {rule.code} {rule.name} ({rule.severity}{'' if rule.enabled_by_default else ', off by default'})\n")
+    print(rule.documentation())
+    for title, examples in (("Accepted", rule.valid), ("Rejected", rule.invalid)):
+        for example in examples:
+            print(f"\n## {title}\n```python\n{example.rstrip()}\n```")
+    return EXIT_CLEAN
+
+
+COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {"check": check, "rules": list_rules, "rule": explain_rule}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = COMMANDS.get(arguments[0]) if arguments else None
+    try:
+        if command is not None:
+            return command(arguments[1:])
+        return check(arguments)
+    except (ConfigError, UsageError) as error:
+        print(f"convlint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as error:  # a bug in convlint: say so plainly, exit 2 as ruff does
+        print(f"convlint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,221 @@
+"""PyTorch's layers as data: constructor signatures (torch 2.x) and channel behaviour."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+from convlint.frameworks.catalog import (
+    ADAPTIVE_POOL,
+    BATCH_NORM,
+    CHANNEL_NORM,
+    CONV,
+    FLATTEN,
+    LAYER_NORM,
+    LINEAR,
+    OPAQUE,
+    PASS_THROUGH,
+    REQUIRED,
+    SPATIAL,
+    LayerSpec,
+)
+
+_FACTORY = (("device", None), ("dtype", None))
+_CONV = (
+    ("in_channels", REQUIRED),
+    ("out_channels", REQUIRED),
+    ("kernel_size", REQUIRED),
+    ("stride", 1),
+    ("padding", 0),
+    ("dilation", 1),
+    ("groups", 1),
+    ("bias", True),
+    ("padding_mode", "zeros"),
+) + _FACTORY
+_CONV_TRANSPOSE = (
+    ("in_channels", REQUIRED),
+    ("out_channels", REQUIRED),
+    ("kernel_size", REQUIRED),
+    ("stride", 1),
+    ("padding", 0),
+    ("output_padding", 0),
+    ("groups", 1),
+    ("bias", True),
+    ("dilation", 1),
+    ("padding_mode", "zeros"),
+) + _FACTORY
+_BATCH_NORM = (
+    ("num_features", REQUIRED),
+    ("eps", 1e-5),
+    ("momentum", 0.1),
+    ("affine", True),
+    ("track_running_stats", True),
+) + _FACTORY
+_INSTANCE_NORM = (
+    ("num_features", REQUIRED),
+    ("eps", 1e-5),
+    ("momentum", 0.1),
+    ("affine", False),
+    ("track_running_stats", False),
+) + _FACTORY
+# A conv with zero channels or a zero kernel is built, but fails on its first input.
+_NORM_STATE = ("affine", "track_running_stats")
+_CONV_POSITIVE = ("in_channels", "out_channels", "kernel_size", "groups")
+
+
+def _conv_family() -> Dict[str, LayerSpec]:
+    specs = {}
+    for rank in (1, 2, 3):
+        specs[f"Conv{rank}d"] = LayerSpec(
+            f"Conv{rank}d", _CONV, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE
+        )
+        specs[f"ConvTranspose{rank}d"] = LayerSpec(
+            f"ConvTranspose{rank}d", _CONV_TRANSPOSE, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE
+        )
+        specs[f"LazyConv{rank}d"] = LayerSpec(
+            f"LazyConv{rank}d", _CONV[1:], CONV, rank, None, "out_channels", _CONV_POSITIVE[1:]
+        )
+        specs[f"LazyConvTranspose{rank}d"] = LayerSpec(
+            f"LazyConvTranspose{rank}d", _CONV_TRANSPOSE[1:], CONV, rank, None, "out_channels",
+            _CONV_POSITIVE[1:],
+        )
+    return specs
+
+
+def _norm_family() -> Dict[str, LayerSpec]:
+    specs = {}
+    for rank in (1, 2, 3):
+        # BatchNorm1d accepts (N, C) and (N, C, L), so its channel axis depends on the rank.
+        kind = CHANNEL_NORM if rank == 1 else BATCH_NORM
+        specs[f"BatchNorm{rank}d"] = LayerSpec(
+            f"BatchNorm{rank}d", _BATCH_NORM, kind, rank, "num_features", "num_features", ("num_features",),
+            sized_by=_NORM_STATE,
+        )
+        specs[f"InstanceNorm{rank}d"] = LayerSpec(
+            f"InstanceNorm{rank}d", _INSTANCE_NORM, CHANNEL_NORM, rank, "num_features", "num_features",
+            ("num_features",), sized_by=_NORM_STATE,
+        )
+        specs[f"LazyBatchNorm{rank}d"] = LayerSpec(f"LazyBatchNorm{rank}d", _BATCH_NORM[1:], PASS_THROUGH, rank)
+        specs[f"LazyInstanceNorm{rank}d"] = LayerSpec(
+            f"LazyInstanceNorm{rank}d", _INSTANCE_NORM[1:], PASS_THROUGH, rank
+        )
+    specs["SyncBatchNorm"] = LayerSpec(
+        "SyncBatchNorm", _BATCH_NORM[:5] + (("process_group", None),) + _FACTORY, CHANNEL_NORM, None,
+        "num_features", "num_features", ("num_features",), sized_by=_NORM_STATE,
+    )
+    specs["GroupNorm"] = LayerSpec(
+        "GroupNorm",
+        (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + _FACTORY,
+        CHANNEL_NORM, None, "num_channels", "num_channels", ("num_groups", "num_channels"), sized_by=("affine",),
+    )
+    specs["LayerNorm"] = LayerSpec(
+        "LayerNorm",
+        (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True)) + _FACTORY,
+        LAYER_NORM, None, "normalized_shape", "normalized_shape",
+    )
+    return specs
+
+
+_LINEAR = {
+    "Linear": LayerSpec(
+        "Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + _FACTORY,
+        # Linear(0, n) and Linear(n, 0) are valid PyTorch: empty weights, a bias-only output.
+        LINEAR, None, "in_features", "out_features", non_negative_params=("in_features", "out_features"),
+    ),
+    "LazyLinear": LayerSpec(
+        "LazyLinear", (("out_features", REQUIRED), ("bias", True)) + _FACTORY, LINEAR, None, None,
+        "out_features", non_negative_params=("out_features",),
+    ),
+    "Bilinear": LayerSpec(
+        "Bilinear",
+        (("in1_features", REQUIRED), ("in2_features", REQUIRED), ("out_features", REQUIRED), ("bias", True))
+        + _FACTORY,
+        OPAQUE,
+    ),
+}
+
+# Layers whose output has the shape of their input. Their arguments do not matter to the flow.
+_PASS_THROUGH_NAMES = (
+    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+    "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh", "Hardshrink", "Softshrink", "Tanhshrink",
+    "Softplus", "Softsign", "LogSigmoid", "Threshold", "Softmax", "Softmin", "LogSoftmax", "Softmax2d",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Identity",
+    "LocalResponseNorm", "ChannelShuffle",
+)
+# Layers that keep the batch and channel axes and change only the spatial ones.
+_SPATIAL_NAMES = tuple(
+    f"{name}{rank}d"
+    for rank in (1, 2, 3)
+    for name in (
+        "MaxPool", "AvgPool", "LPPool", "FractionalMaxPool",
+        "ReflectionPad", "ReplicationPad", "ZeroPad", "ConstantPad", "CircularPad",
+    )
+) + ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+
+
+def _table() -> Dict[str, LayerSpec]:
+    table: Dict[str, LayerSpec] = {}
+    table.update(_conv_family())
+    table.update(_norm_family())
+    table.update(_LINEAR)
+    # Signatures of these do not matter to the flow: the interpreter binds what it can.
+    for name in _PASS_THROUGH_NAMES:
+        table[name] = LayerSpec(name, (), PASS_THROUGH)
+    for name in _SPATIAL_NAMES:
+        table[name] = LayerSpec(name, (), SPATIAL)
+    for rank in (1, 2, 3):
+        for name in (f"AdaptiveAvgPool{rank}d", f"AdaptiveMaxPool{rank}d"):
+            signature = (("output_size", REQUIRED),) + ((("return_indices", False),) if "Max" in name else ())
+            table[name] = LayerSpec(name, signature, ADAPTIVE_POOL, rank)
+    table["Flatten"] = LayerSpec("Flatten", (("start_dim", 1), ("end_dim", -1)), FLATTEN)
+    return table
+
+
+LAYERS: Dict[str, LayerSpec] = _table()
+
+#: Where a torch layer may be imported from: ``torch.nn.X`` and ``torch.nn.modules.<file>.X``.
+_NN_PREFIXES = ("torch.nn.", "torch.nn.modules.")
+
+
+def layer_for(qualified_name: str) -> Optional[LayerSpec]:
+    """The catalog entry for a fully qualified name such as ``torch.nn.Conv2d``."""
+    if not qualified_name.startswith(_NN_PREFIXES[0]):
+        return None
+    module, _, name = qualified_name.rpartition(".")
+    if module != "torch.nn" and not module.startswith(_NN_PREFIXES[1]):
+        return None
+    return LAYERS.get(name)
+
+
+#: Names a file must contain (as bytes) to possibly build a torch layer: the prefilter's needle.
+PREFILTER_NEEDLES = (b"torch",)
+
+# Functions and tensor methods, by what they do to the shape of their first argument.
+SAME_SHAPE = "same_shape"
+OTHER_SHAPE = "other_shape"
+FLATTEN_FUNCTION = "flatten"  # flatten(start_dim=0, end_dim=-1)
+
+_ELEMENTWISE = (
+    "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
+    "mish", "sigmoid", "tanh", "hardswish", "hardsigmoid", "hardtanh", "softplus", "softsign", "logsigmoid",
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "softmax", "log_softmax", "normalize",
+    "abs", "exp", "log", "sqrt", "rsqrt", "neg", "clamp", "clip", "square",
+)
+_TENSOR_SAME_SHAPE = _ELEMENTWISE + (
+    "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type_as",
+    "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
+)
+_TENSOR_OTHER_SHAPE = (
+    "view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "mean", "sum", "max",
+    "min", "expand", "repeat", "chunk", "split", "narrow", "matmul", "bmm",
+)
+
+FUNCTIONS = {
+    **{f"torch.nn.functional.{name}": SAME_SHAPE for name in _ELEMENTWISE},
+    **{f"torch.{name}": SAME_SHAPE for name in _ELEMENTWISE},
+    "torch.flatten": FLATTEN_FUNCTION,
+}
+TENSOR_METHODS = {
+    **{name: SAME_SHAPE for name in _TENSOR_SAME_SHAPE},
+    **{name: OTHER_SHAPE for name in _TENSOR_OTHER_SHAPE},
+    "flatten": FLATTEN_FUNCTION,
+}

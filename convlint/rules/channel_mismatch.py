@@ -1,0 +1,80 @@
+"""CL101: a convolution or linear layer receives a count other than the one it was built for."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from convlint.analysis.facts import FileFacts
+from convlint.analysis.values import provably_different
+from convlint.frameworks.catalog import CONV, LINEAR
+from convlint.rules.base import Finding, Rule
+from convlint.rules.messages import origin, provenance, subject
+
+_WHAT = {CONV: "input channels", LINEAR: "input features"}
+
+
+class ChannelMismatch(Rule):
+    """
+    ## What it does
+    Checks that every convolution receives as many channels as its `in_channels`, and every
+    `Linear` as many features as its `in_features`, following the tensor from the layer before
+    it: through `nn.Sequential`, `forward()`, helpers, loops and custom blocks.
+
+    ## Why is this bad?
+    PyTorch only finds out when the first batch goes through the model, after the data has
+    loaded, often on a remote GPU: `RuntimeError: Given groups=1, weight of size [128, 32, 3, 3],
+    expected input[8, 64, 30, 30] to have 32 channels, but got 64 channels instead`.
+
+    ## Example
+    ```python
+    features = nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.Conv2d(32, 128, 3))
+    ```
+
+    ## Use instead
+    ```python
+    features = nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.Conv2d(64, 128, 3))
+    ```
+    """
+
+    code = "CL101"
+    name = "channel-mismatch"
+    summary = "{layer} expects {expected} {what} but receives {received}"
+    valid = (
+        "import torch.nn as nn\n"
+        "features = nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.Conv2d(64, 128, 3))\n",
+        "import torch.nn as nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, c):\n"
+        "        super().__init__()\n"
+        "        self.body = nn.Sequential(nn.Conv2d(c, 2 * c, 3), nn.Conv2d(2 * c, c, 3))\n",
+        "import torch.nn as nn\n"
+        "def block(a, b):\n"
+        "    return nn.Sequential(nn.Conv2d(a, b, 3), nn.Conv2d(b, a, 1))\n",
+    )
+    invalid = (
+        "import torch.nn as nn\n"
+        "features = nn.Sequential(\n"
+        "    nn.Conv2d(3, 64, 3),\n"
+        "    nn.ReLU(),\n"
+        "    nn.Conv2d(32, 128, 3),  # error: CL101\n"
+        ")\n",
+        "from torch import nn\n"
+        "head = nn.Sequential(nn.Linear(512, 256), nn.Dropout(0.5), nn.Linear(128, 10))  # error: CL101\n",
+        "import torch.nn as nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, c):\n"
+        "        super().__init__()\n"
+        "        self.body = nn.Sequential(nn.Conv2d(c, 2 * c, 3), nn.Conv2d(c, c, 3))  # error: CL101\n",
+    )
+
+    def check(self, facts: FileFacts) -> Iterable[Finding]:
+        for flow in facts.flows:
+            kind = flow.consumer.spec.kind
+            if kind not in _WHAT or not provably_different(flow.expected, flow.received):
+                continue
+            message = (
+                f"{subject(facts, flow.consumer, flow.anchor)} expects {flow.expected} {_WHAT[kind]} but receives {flow.received}"
+                f"{origin(facts, flow.producer)}"
+                f"{provenance(facts, flow.consumer, flow.anchor, flow.context)}"
+            )
+            yield Finding(flow.anchor, message)

@@ -1,0 +1,48 @@
+"""How rules name layers and where things came from, so every message carries its evidence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+import libcst as cst
+
+from convlint.analysis.objects import Layer
+from convlint.analysis.values import describe
+
+if TYPE_CHECKING:
+    from convlint.analysis.facts import FileFacts
+
+
+def layer_call(layer: Layer) -> str:
+    """``Conv2d(3, 64)``: the layer with the channel arguments it was built with."""
+    spec = layer.spec
+    shown = [describe(layer.argument(name)) for name in (spec.in_param, spec.out_param) if name]
+    if spec.in_param == spec.out_param and shown:
+        shown = shown[:1]
+    return f"{spec.name}({', '.join(shown)})"
+
+
+def origin(facts: "FileFacts", producer: Optional[Layer]) -> str:
+    """`` from Conv2d(3, 64) on line 4``, or nothing when the producer is not known."""
+    if producer is None:
+        return ""
+    return f" from {layer_call(producer)} on {facts.where(producer)}"
+
+
+def subject(facts: "FileFacts", layer: Layer, anchor: Any) -> str:
+    """The layer as the message's subject: by name at its own line, located when the finding is
+    placed at the call that gave it its arguments."""
+    if layer.node is anchor:
+        return layer.spec.name
+    return f"The {layer.spec.name} on {facts.where(layer)}"
+
+
+def provenance(facts: "FileFacts", layer: Layer, anchor: Any, context: Optional[str]) -> str:
+    """Which call made the values concrete: the enclosing call of this file, or the builder."""
+    sites = [node for node, module in layer.path if module is facts.module]
+    callers = sites[: sites.index(anchor)] if anchor in sites else []
+    if callers and isinstance(callers[-1], cst.Call):
+        return f" (as built on line {facts.module.line_of(callers[-1])})"
+    if context:
+        return f" (in the model built by {context})"
+    return ""

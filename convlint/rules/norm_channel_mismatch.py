@@ -1,0 +1,80 @@
+"""CL102: a normalization layer is sized for a different count than the one it receives."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from convlint.analysis.facts import FileFacts
+from convlint.analysis.values import provably_different
+from convlint.frameworks.catalog import BATCH_NORM, CHANNEL_NORM, LAYER_NORM
+from convlint.rules.base import Finding, Rule
+from convlint.rules.messages import origin, provenance, subject
+
+
+class NormChannelMismatch(Rule):
+    """
+    ## What it does
+    Checks that `BatchNorm*`, `SyncBatchNorm` and `InstanceNorm*` (`num_features`), `GroupNorm`
+    (`num_channels`) and `LayerNorm` (`normalized_shape`, against the trailing dimensions) are
+    sized for the tensor that reaches them.
+
+    ## Why is this bad?
+    A BatchNorm copied from another layer keeps that layer's width; PyTorch fails on the first
+    batch with `running_mean should contain 64 elements not 32`.
+
+    ## Example
+    ```python
+    nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(32), nn.ReLU())
+    ```
+
+    ## Use instead
+    ```python
+    nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU())
+    ```
+    """
+
+    code = "CL102"
+    name = "norm-channel-mismatch"
+    summary = "{layer} expects {expected} channels but receives {received}"
+    valid = (
+        "import torch.nn as nn\n"
+        "stem = nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU())\n",
+        "import torch.nn as nn\n"
+        "stem = nn.Sequential(nn.Conv2d(3, 64, 3), nn.GroupNorm(8, 64))\n",
+        "import torch.nn as nn\n"
+        "mlp = nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(30))\n",
+    )
+    invalid = (
+        "import torch.nn as nn\n"
+        "stem = nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(32), nn.ReLU())  # error: CL102\n",
+        "import torch.nn as nn\n"
+        "class Block(nn.Module):\n"
+        "    def __init__(self, c):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(c, 2 * c, 3)\n"
+        "        self.norm = nn.BatchNorm2d(c)  # error: CL102\n"
+        "    def forward(self, x):\n"
+        "        return self.norm(self.conv(x))\n",
+        "import torch.nn as nn\n"
+        "mlp = nn.Sequential(nn.Flatten(), nn.Linear(10, 20), nn.BatchNorm1d(30))  # error: CL102\n",
+        "import torch.nn as nn\n"
+        "seq = nn.Sequential(nn.Linear(10, 20), nn.LayerNorm(32))  # error: CL102\n",
+    )
+
+    def check(self, facts: FileFacts) -> Iterable[Finding]:
+        for flow in facts.flows:
+            consumer = flow.consumer
+            if consumer.spec.kind not in (BATCH_NORM, CHANNEL_NORM, LAYER_NORM):
+                continue
+            if not provably_different(flow.expected, flow.received):
+                continue
+            if consumer.spec.kind == LAYER_NORM:
+                expected = f"a trailing dimension of {flow.expected}"
+            else:
+                expected = f"{flow.expected} channels"
+            message = (
+                f"{subject(facts, consumer, flow.anchor)} expects {expected} ({flow.parameter}) but receives "
+                f"{flow.received}{origin(facts, flow.producer)}"
+                f"{provenance(facts, consumer, flow.anchor, flow.context)}"
+            )
+            yield Finding(flow.anchor, message)
