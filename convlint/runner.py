@@ -72,6 +72,13 @@ class Linter:
         except Exception as error:  # one file's failure must not stop the run
             return self._file_error(shown, rules, "CL003", f"{type(error).__name__}: {error}")
 
+    def facts(self, path: Path) -> Optional[FileFacts]:
+        """The analysis of one file, for measurements (coverage); None if it cannot be parsed."""
+        try:
+            return analyse(self.project, self.project.load(path))
+        except SourceError:
+            return None
+
     def _file_error(self, shown: str, rules: Sequence[Rule], code: str, detail: str, line: int = 1,
                     column: int = 1) -> List[Diagnostic]:
         if code not in {rule.code for rule in rules}:

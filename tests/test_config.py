@@ -201,7 +201,7 @@ def test_table_that_is_not_a_table(tmp_path):
     ("body", "code", "key"),
     [
         ('select = ["CL999"]', "CL999", "select"),
-        ('extend-select = ["CL0", "CL2"]', "CL2", "extend-select"),
+        ('extend-select = ["CL0", "CL8"]', "CL8", "extend-select"),
         ('ignore = ["cl001"]', "cl001", "ignore"),
         ('ignore = [""]', "", "ignore"),
         ('ignore = ["CL0011"]', "CL0011", "ignore"),
