@@ -107,7 +107,7 @@ class Project:
         """Parse ``path`` (or ``text`` standing for it); raises SourceError."""
         resolved = path.resolve()
         cached = self._by_path.get(resolved)
-        if cached is not None and text is None:
+        if cached is not None and (text is None or text == cached.text):
             return cached
         if text is None:
             try:

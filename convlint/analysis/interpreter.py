@@ -16,7 +16,7 @@ import ast
 import itertools
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -38,6 +38,7 @@ from convlint.analysis.objects import (
     FunctionValue,
     Instance,
     Layer,
+    LazyImport,
     ListValue,
     MaybeMissing,
     ModuleValue,
@@ -199,8 +200,11 @@ _STR_METHODS = frozenset({"format", "join", "lower", "upper", "startswith", "end
 
 
 def _literal(node: cst.CSTNode) -> Any:
+    text = node.value  # type: ignore[attr-defined]
+    if text.isdigit():
+        return int(text) if len(text) < 19 else UNKNOWN
     try:
-        return ast.literal_eval(node.value)  # type: ignore[attr-defined]
+        return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError):
         return UNKNOWN
 
@@ -224,6 +228,8 @@ class Interpreter:
         #: Models and containers built by the current root, whose forward is checked afterwards.
         self.created: List[Any] = []
         self.module_stack: List[ModuleSource] = []
+        #: Models and containers whose forward has run for the current root.
+        self.forwarded: Set[int] = set()
         #: The root file's own namespace, executed fresh for every linted file.
         self.root_namespace: Optional[Namespace] = None
 
@@ -408,18 +414,37 @@ class Interpreter:
         for alias in node.names:
             dotted = _dotted(alias.name)
             if alias.asname is not None:
-                self.bind(scope, _name_of(alias.asname.name), self.import_module(dotted, scope.module))
+                self.bind(scope, _name_of(alias.asname.name), self._imported(dotted, None, scope))
             else:
                 top = dotted.split(".")[0]
-                self.bind(scope, top, self.import_module(top, scope.module))
+                self.bind(scope, top, self._imported(top, None, scope))
+
+    def _imported(self, module: str, name: Optional[str], scope: Scope) -> Any:
+        """What an import binds. In files other than the linted one it is resolved only when
+        used: a package's ``__init__`` importing fifty submodules costs nothing until one is."""
+        lazy = LazyImport(module, name, scope.module)
+        return self.resolve(lazy) if scope.module is self.root else lazy
+
+    def resolve(self, value: Any) -> Any:
+        if not isinstance(value, LazyImport):
+            return value
+        module = self.import_module(value.module, value.importer)
+        if value.name is None:
+            return module
+        found = self.attribute(module, value.name)
+        if found is UNKNOWN and isinstance(module, ModuleValue):
+            found = self.import_module(f"{value.module}.{value.name}", value.importer)
+            if isinstance(found, External):
+                found = UNKNOWN
+        return found
 
     def _import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
         module_name = _dotted(node.module) if node.module is not None else ""
         name = absolute_name(scope.module, len(node.relative), module_name)
         if name is None:
             return
-        module = self.import_module(name, scope.module) if name else UNKNOWN
         if isinstance(node.names, cst.ImportStar):
+            module = self.import_module(name, scope.module) if name else UNKNOWN
             if isinstance(module, ModuleValue):
                 for key, value in module.namespace.values.items():
                     if not key.startswith("_"):
@@ -430,13 +455,8 @@ class Interpreter:
             return
         for alias in node.names:
             imported = _name_of(alias.name)
-            value = self.attribute(module, imported) if module is not UNKNOWN else UNKNOWN
-            if value is UNKNOWN and isinstance(module, ModuleValue):
-                value = self.import_module(f"{name}.{imported}", scope.module)
-                if isinstance(value, External):
-                    value = UNKNOWN
             local = _name_of(alias.asname.name) if alias.asname is not None else imported
-            self.bind(scope, local, value)
+            self.bind(scope, local, self._imported(name, imported, scope) if name else UNKNOWN)
 
     def _if(self, node: cst.If, scope: Scope) -> None:
         test = self.truth(self.evaluate(node.test, scope))
@@ -595,6 +615,8 @@ class Interpreter:
         current: Optional[Scope] = scope
         while current is not None:
             found = current.namespace.values.get(name, _MISSING)
+            if isinstance(found, LazyImport):
+                found = current.namespace.values[name] = self.resolve(found)
             if found is not _MISSING:
                 return found
             if current.parent is None:
@@ -676,15 +698,12 @@ class Interpreter:
 
     def forget(self, loop: cst.CSTNode, scope: Scope) -> None:
         """A loop the analysis does not unroll: whatever its body may change becomes unknown."""
-        for node in _walk(loop):
-            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
-                self._forget_target(node.target, scope)
-            elif isinstance(node, (cst.For, cst.CompFor)):
-                self._forget_target(node.target, scope)
-            elif isinstance(node, cst.NamedExpr):
-                self._forget_target(node.target, scope)
-            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-                receiver = self._quiet_evaluate(node.func.value, scope)
+        targets, receivers = _changed_in(loop)
+        for target in targets:
+            self._forget_target(target, scope)
+        for expression in receivers:
+            receiver = self._quiet_evaluate(expression, scope)
+            if receiver is not UNKNOWN:
                 self._forget_contents(receiver)
                 if isinstance(receiver, Instance):
                     # A method of the object may change any of its attributes.
@@ -1153,6 +1172,8 @@ class Interpreter:
     def attribute(self, obj: Any, name: str) -> Any:
         if isinstance(obj, ModuleValue):
             found = obj.namespace.values.get(name, _MISSING)
+            if isinstance(found, LazyImport):
+                found = obj.namespace.values[name] = self.resolve(found)
             return UNKNOWN if found is _MISSING else found
         if isinstance(obj, External):
             return External(f"{obj.qualname}.{name}")
@@ -1646,6 +1667,7 @@ class Interpreter:
 
     def call_module(self, module: Any, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
         """``module(x)``: a layer or container applies itself; a user model runs ``forward``."""
+        self.forwarded.add(id(module))
         if isinstance(module, Instance):
             forward = module.klass.lookup("forward")
             if not isinstance(forward, FunctionValue):
@@ -1777,9 +1799,24 @@ def _argument_node(call: cst.Call, names: Sequence[str], name: str) -> Optional[
     return None
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
+_CHANGED: Dict[int, Tuple[cst.CSTNode, Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]]] = {}
+
+
+def _changed_in(loop: cst.CSTNode) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:
+    """What a loop's body may rebind (assignment targets) and mutate (receivers of method
+    calls); computed once per loop node."""
+    cached = _CHANGED.get(id(loop))
+    if cached is not None and cached[0] is loop:
+        return cached[1]
+    targets: List[cst.BaseExpression] = []
+    receivers: List[cst.BaseExpression] = []
+    stack: List[cst.CSTNode] = [loop]
     while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
+        node = stack.pop()
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+            targets.append(node.target)
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            receivers.append(node.func.value)
+        stack.extend(node.children)
+    _CHANGED[id(loop)] = (loop, (targets, receivers))
+    return targets, receivers

@@ -264,6 +264,15 @@ class ModuleValue:
 
 
 @dataclass(frozen=True)
+class LazyImport:
+    """An import in a file other than the linted one, resolved on first use."""
+
+    module: str
+    name: Optional[str]
+    importer: "ModuleSource"
+
+
+@dataclass(frozen=True)
 class Super:
     """``super()`` inside a method of ``owner``, bound to ``receiver``."""
 
@@ -334,9 +343,14 @@ class Container(Mutable):
         self.children = list(state)
 
     def join(self, a: Any, b: Any) -> Any:
-        if len(a) == len(b) and all(x is y for x, y in zip(a, b)):
-            return a
-        return _join_lists(a, b)
+        if len(a) == len(b):
+            return [(x[0] if x[0] == y[0] else None, join_values(x[1], y[1])) for x, y in zip(a, b)]
+        common = []
+        for x, y in zip(a, b):
+            if x[0] != y[0] or x[1] is not y[1]:
+                break
+            common.append(x)
+        return common + [(None, UNKNOWN_ITEMS)]
 
 
 @dataclass(frozen=True)

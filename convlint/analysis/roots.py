@@ -47,13 +47,15 @@ def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any
         _run_root(interpreter, None,
                   lambda: interpreter.instantiate(value, Arguments(), None, symbolic=True), statement)
     elif isinstance(statement, cst.FunctionDef):
-        function = value if isinstance(value, FunctionValue) and value.node is statement else None
-        if function is None:
-            # A decorated builder (``@register_model``): run the function as written.
-            function = FunctionValue(statement, interpreter.root, defaults=interpreter.root_defaults(statement))
-        label = f"{statement.name.value}()"
-        _run_root(interpreter, label,
-                  lambda: interpreter.call_function(function, Arguments(), None, symbolic=True), statement)
+
+        def run() -> Any:
+            function = value if isinstance(value, FunctionValue) and value.node is statement else None
+            if function is None:
+                # A decorated builder (``@register_model``): run the function as written.
+                function = FunctionValue(statement, interpreter.root, defaults=interpreter.root_defaults(statement))
+            return interpreter.call_function(function, Arguments(), None, symbolic=True)
+
+        _run_root(interpreter, f"{statement.name.value}()", run, statement)
 
 
 def _constructible(klass: ClassValue) -> bool:
@@ -80,8 +82,12 @@ def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node
 
 
 def _check_forward(interpreter: Interpreter, built: List[Any]) -> None:
-    """Run every model and Sequential built by this root forward, each on an unknown input."""
-    for module in built:
+    """Run every model and Sequential built by this root forward on an unknown input, outermost
+    first; one that an enclosing forward already ran is not run again."""
+    interpreter.forwarded.clear()
+    for module in reversed(built):
+        if id(module) in interpreter.forwarded:
+            continue
         if isinstance(module, Container) and module.kind != "Sequential":
             continue
         if isinstance(module, Instance) and module.klass.lookup("forward") is None and module.container is None:
