@@ -1065,7 +1065,7 @@ class Interpreter:
         for item in items:
             self.tick()
             self.assign(clause.target, item, scope)
-            truths = [self.truth(self.evaluate(condition.search, scope)) for condition in clause.ifs]
+            truths = [self.truth(self.evaluate(condition.test, scope)) for condition in clause.ifs]
             if False in truths:
                 continue
             if None in truths:
