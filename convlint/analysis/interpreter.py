@@ -1147,8 +1147,14 @@ class Interpreter:
             return None
         if is_native(value) or isinstance(value, (tuple, range)):
             return bool(value)
-        if isinstance(value, (ListValue, DictValue)):
-            return bool(value.items) if value.complete else (True if value.items and UNKNOWN_ITEMS not in value.items[:1] else None)
+        if isinstance(value, ListValue):
+            if value.complete:
+                return bool(value.items)
+            return True if value.items and value.items[0] is not UNKNOWN_ITEMS else None
+        if isinstance(value, DictValue):
+            if any(not isinstance(item, MaybeMissing) for item in value.items.values()):
+                return True
+            return False if value.complete and not value.items else None
         if isinstance(value, Container):
             return bool(value.children) if UNKNOWN_ITEMS not in value.modules() else None
         if isinstance(value, (Layer, FunctionValue, ClassValue, BoundMethod, Builtin, Partial, ModuleValue)):
