@@ -72,6 +72,8 @@ class Limits:
     """Budgets that bound the work on one analysis root."""
 
     steps: int = 150_000
+    #: Across all the roots of one file; the roots after it are left unchecked.
+    file_steps: int = 400_000
     loop_iterations: int = 512
     call_depth: int = 20
     same_function_depth: int = 3
@@ -143,6 +145,8 @@ class Scope:
 _MISSING = object()
 #: The local name under which a method keeps what a bare ``super()`` means in it.
 _SUPER = "super()"
+#: The module-level name under which a module keeps its ``from x import *`` imports.
+_STARS = "import *"
 
 _BINARY: Dict[type, Callable[[Any, Any], Any]] = {
     cst.Add: operator.add,
@@ -425,6 +429,19 @@ class Interpreter:
         lazy = LazyImport(module, name, scope.module)
         return self.resolve(lazy) if scope.module is self.root else lazy
 
+    def _from_star(self, star: LazyImport, name: str) -> Any:
+        """``name`` as ``from module import *`` binds it, or _MISSING."""
+        if name.startswith("_"):
+            return _MISSING
+        module = self.resolve(star)
+        if isinstance(module, ModuleValue):
+            return self.attribute(module, name) if name in module.namespace.values else _MISSING
+        if isinstance(module, External):
+            qualified = f"{module.qualname}.{name}"
+            if torch_catalog.layer_for(qualified) is not None or qualified in _CONTAINERS:
+                return External(qualified)
+        return _MISSING
+
     def resolve(self, value: Any) -> Any:
         if not isinstance(value, LazyImport):
             return value
@@ -444,14 +461,11 @@ class Interpreter:
         if name is None:
             return
         if isinstance(node.names, cst.ImportStar):
-            module = self.import_module(name, scope.module) if name else UNKNOWN
-            if isinstance(module, ModuleValue):
-                for key, value in module.namespace.values.items():
-                    if not key.startswith("_"):
-                        self.bind(scope, key, value)
-            elif isinstance(module, External):
-                stars = scope.namespace.values.setdefault("__star_imports__", ())
-                scope.namespace.values["__star_imports__"] = stars + (module.qualname,)
+            # Resolved name by name on lookup: a package's ``from .x import *`` lines then cost
+            # nothing until one of their names is used.
+            if name:
+                stars = scope.namespace.values.get(_STARS, ())
+                scope.namespace.values[_STARS] = stars + (LazyImport(name, None, scope.module),)
             return
         for alias in node.names:
             imported = _name_of(alias.name)
@@ -620,9 +634,10 @@ class Interpreter:
             if found is not _MISSING:
                 return found
             if current.parent is None:
-                for star in current.namespace.values.get("__star_imports__", ()):
-                    if torch_catalog.layer_for(f"{star}.{name}") is not None or f"{star}.{name}" in _CONTAINERS:
-                        return External(f"{star}.{name}")
+                for star in current.namespace.values.get(_STARS, ()):
+                    found = self._from_star(star, name)
+                    if found is not _MISSING:
+                        return found
             current = current.parent
         if name in BUILTINS or name in ("super", "object", "type", "Exception"):
             return Builtin(name)

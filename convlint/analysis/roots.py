@@ -34,17 +34,21 @@ def analyse(project: Project, source: ModuleSource, limits: Limits = Limits()) -
     interpreter = Interpreter(project, source, facts, limits)
     namespace = Namespace({"__name__": UNKNOWN})
     interpreter.root_namespace = namespace
-    _run_root(interpreter, None, lambda: interpreter.execute_module(source, namespace), source.tree)
+    spent = _run_root(interpreter, None, lambda: interpreter.execute_module(source, namespace), source.tree)
     for statement in source.tree.body:
-        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
-            value = namespace.values.get(statement.name.value)
-            _run_definition(interpreter, statement, value)
+        if not isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
+            continue
+        if spent > limits.file_steps:
+            facts.budget_notes.append((statement, f"more than {limits.file_steps} interpreter steps in the file"))
+            break
+        spent += _run_definition(interpreter, statement, namespace.values.get(statement.name.value))
     return facts
 
 
-def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any) -> None:
+def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any) -> int:
+    """Check one class or function of the file; returns the interpreter steps it took."""
     if isinstance(value, ClassValue) and value.node is statement and _constructible(value):
-        _run_root(interpreter, None,
+        return _run_root(interpreter, None,
                   lambda: interpreter.instantiate(value, Arguments(), None, symbolic=True), statement)
     elif isinstance(statement, cst.FunctionDef):
 
@@ -55,14 +59,15 @@ def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any
                 function = FunctionValue(statement, interpreter.root, defaults=interpreter.root_defaults(statement))
             return interpreter.call_function(function, Arguments(), None, symbolic=True)
 
-        _run_root(interpreter, f"{statement.name.value}()", run, statement)
+        return _run_root(interpreter, f"{statement.name.value}()", run, statement)
+    return 0
 
 
 def _constructible(klass: ClassValue) -> bool:
     return klass.lookup("__init__") is not None or klass.lookup("forward") is not None
 
 
-def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode) -> None:
+def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode) -> int:
     interpreter.context = label
     interpreter.steps = 0
     interpreter.created = []
@@ -79,6 +84,7 @@ def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node
         interpreter.facts.budget_notes.append((node, "nesting too deep for the interpreter"))
     finally:
         interpreter.reset()
+    return interpreter.steps
 
 
 def _check_forward(interpreter: Interpreter, built: List[Any]) -> None:
