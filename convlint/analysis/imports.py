@@ -45,10 +45,23 @@ def parse_source(text: str) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        message = str(error).strip().splitlines()[0]
-        raise SourceError("CL001", message, error.raw_line, error.raw_column + 1) from None
+        raise _python_syntax_error(text, error) from None
     except RecursionError:
         raise SourceError("CL001", "too deeply nested to parse") from None
+
+
+def _python_syntax_error(text: str, error: cst.ParserSyntaxError) -> SourceError:
+    """Python's own place and wording for a syntax error (libcst's point past the problem);
+    only the error path pays for the second parse."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as python_error:
+        return SourceError("CL001", python_error.msg, python_error.lineno or 1, python_error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return SourceError("CL001", str(error).strip().splitlines()[0], error.raw_line, error.raw_column + 1)
 
 
 @dataclass(eq=False)
