@@ -1276,7 +1276,7 @@ class Interpreter:
             merged = Arguments(list(function.args) + args.positional, {**dict(function.kwargs), **args.keywords},
                                args.open_positional, args.open_keywords)
             return self.call(function.function, merged, node)
-        return UNKNOWN
+        return self.unknown_call(args)
 
     def call_function(self, function: FunctionValue, args: Arguments, node: Optional[cst.CSTNode],
                       symbolic: bool = False, implicit: int = 0) -> Any:
@@ -1452,6 +1452,15 @@ class Interpreter:
         function = torch_catalog.FUNCTIONS.get(qualname)
         if function is not None:
             return self.tensor_function(function, args)
+        return self.unknown_call(args)
+
+    def unknown_call(self, args: Arguments) -> Any:
+        """A call the analysis cannot follow may change whatever it is passed."""
+        for value in itertools.chain(args.positional, args.keywords.values()):
+            if isinstance(value, Instance):
+                self.forget_attributes(value)
+            else:
+                self._forget_contents(value)
         return UNKNOWN
 
     def tensor_function(self, kind: str, args: Arguments) -> Any:
@@ -1836,8 +1845,11 @@ def _changed_in(loop: cst.CSTNode) -> Tuple[List[cst.BaseExpression], List[cst.B
         node = stack.pop()
         if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
             targets.append(node.target)
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            receivers.append(node.func.value)
+        elif isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Attribute):
+                receivers.append(node.func.value)
+            # A function may change the lists and objects it is passed.
+            receivers.extend(arg.value for arg in node.args if isinstance(arg.value, (cst.Name, cst.Attribute)))
         stack.extend(node.children)
     _CHANGED[id(loop)] = (loop, (targets, receivers))
     return targets, receivers

@@ -43,6 +43,16 @@ class NormChannelMismatch(Rule):
         "stem = nn.Sequential(nn.Conv2d(3, 64, 3), nn.GroupNorm(8, 64))\n",
         "import torch.nn as nn\n"
         "mlp = nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(30))\n",
+        # A helper called in a loop the analysis cannot unroll may add layers to the list.
+        "import torch.nn as nn\n"
+        "def add_block(layers, c):\n"
+        "    layers.append(nn.Conv2d(c, 32, 3))\n"
+        "def make(widths):\n"
+        "    layers = [nn.Conv2d(3, 16, 3)]\n"
+        "    for w in widths:\n"
+        "        add_block(layers, w)\n"
+        "    layers.append(nn.BatchNorm2d(32))\n"
+        "    return nn.Sequential(*layers)\n",
     )
     invalid = (
         "import torch.nn as nn\n"
