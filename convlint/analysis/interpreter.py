@@ -587,9 +587,36 @@ class Interpreter:
                     break
         value: Any = klass
         for decorator in reversed(node.decorators):
+            if self._is_dataclass_decorator(decorator.decorator, scope):
+                klass.fields = self._dataclass_fields(klass, scope)
+                continue
             decorated = self.decorate(value, decorator.decorator, scope)
             value = decorated if decorated is not UNKNOWN else value
         self.bind(scope, node.name.value, value)
+
+    def _is_dataclass_decorator(self, expression: cst.BaseExpression, scope: Scope) -> bool:
+        target = expression.func if isinstance(expression, cst.Call) else expression
+        return self._quiet_evaluate(target, scope) == External("dataclasses.dataclass")
+
+    def _dataclass_fields(self, klass: ClassValue, scope: Scope) -> Tuple[Tuple[str, Any], ...]:
+        """The ``__init__`` parameters ``@dataclass`` generates: annotated names in order, with
+        their defaults (a ``field(...)`` default is unknown)."""
+        fields = []
+        for base in reversed(klass.mro()[1:]):
+            fields.extend(base.fields or ())
+        for statement in _body(klass.node):
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                if not isinstance(small, cst.AnnAssign) or not isinstance(small.target, cst.Name):
+                    continue
+                annotation = small.annotation.annotation
+                if _dotted(annotation.value if isinstance(annotation, cst.Subscript) else annotation).endswith("ClassVar"):
+                    continue
+                name = small.target.value
+                default = klass.namespace.values.get(name, REQUIRED) if small.value is not None else REQUIRED
+                if isinstance(small.value, cst.Call):
+                    default = UNKNOWN
+                fields = [(n, d) for n, d in fields if n != name] + [(name, default)]
+        return tuple(fields)
 
     def _nothing(self, node: cst.CSTNode, scope: Scope) -> None:
         return None
@@ -639,10 +666,8 @@ class Interpreter:
                     if found is not _MISSING:
                         return found
             current = current.parent
-        if name in BUILTINS or name in ("super", "object", "type", "Exception"):
-            return Builtin(name)
         if name in KNOWN_BUILTIN_NAMES:
-            return UNKNOWN
+            return Builtin(name)
         return UNKNOWN
 
     def assign(self, target: cst.BaseExpression, value: Any, scope: Scope) -> None:
@@ -1392,7 +1417,9 @@ class Interpreter:
         if container is not None:
             instance.container = self._new_container(container, [], node)
         init = klass.lookup("__init__")
-        if isinstance(init, FunctionValue):
+        if init is None and klass.fields is not None:
+            self._init_dataclass(instance, klass.fields, args)
+        elif isinstance(init, FunctionValue):
             self.call_function(init, Arguments([instance] + args.positional, args.keywords, args.open_positional,
                                                args.open_keywords), node, symbolic=symbolic, implicit=1)
         elif instance.container is not None:
@@ -1400,11 +1427,33 @@ class Interpreter:
         self.created.append(instance)
         return instance
 
+    def _init_dataclass(self, instance: Instance, fields: Tuple[Tuple[str, Any], ...], args: Arguments) -> None:
+        for index, (name, default) in enumerate(fields):
+            if index < len(args.positional):
+                value = args.positional[index]
+            elif name in args.keywords:
+                value = args.keywords[name]
+                value = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
+            elif args.exact and default is not REQUIRED:
+                value = default
+            else:
+                value = UNKNOWN
+            instance.attributes[name] = value
+
     def call_builtin(self, name: str, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
         if name == "super":
             if len(args.positional) == 2 and isinstance(args.positional[0], ClassValue):
                 return Super(args.positional[0], args.positional[1])
             return UNKNOWN
+        if name == "setattr" and len(args.positional) == 3:
+            target, attribute, value = args.positional
+            if isinstance(attribute, str):
+                self.set_attribute(target, attribute, value)
+            elif isinstance(target, Instance):
+                self.forget_attributes(target)
+            return None
+        if name == "delattr" and args.positional and isinstance(args.positional[0], Instance):
+            self.forget_attributes(args.positional[0])
         evaluate = BUILTINS.get(name)
         if evaluate is None:
             return UNKNOWN
@@ -1445,6 +1494,8 @@ class Interpreter:
             return Partial(args.positional[0], tuple(args.positional[1:]), tuple(args.keywords.items()))
         if qualname in ("copy.deepcopy", "copy.copy") and len(args.positional) == 1:
             return args.positional[0]
+        if qualname == "typing.cast" and len(args.positional) == 2:
+            return args.positional[1]
         if qualname in MATH_FUNCTIONS:
             return MATH_FUNCTIONS[qualname](self, args)
         if qualname in _TRANSPARENT_DECORATORS:

@@ -187,6 +187,8 @@ class ClassValue:
     module: "ModuleSource"
     bases: Tuple[Any, ...]
     namespace: Namespace
+    #: For a ``@dataclass``: the generated ``__init__``'s parameters and defaults.
+    fields: Optional[Tuple[Tuple[str, Any], ...]] = None
 
     @property
     def name(self) -> str:
