@@ -17,7 +17,6 @@ from convlint.analysis.objects import (
     ClassValue,
     Container,
     DictValue,
-    Instance,
     Layer,
     ListValue,
     MaybeMissing,
@@ -225,8 +224,9 @@ def _isinstance(interpreter: Any, args: Arguments) -> Any:
         return UNKNOWN
     actual = _python_type(value)
     if actual is None:
-        # Layers, models and containers are neither numbers nor Python collections.
-        if isinstance(value, (Layer, Instance, Container, ClassValue)):
+        # Torch layers and containers are neither numbers nor Python collections; an instance
+        # of a user class may derive from dict or list.
+        if isinstance(value, (Layer, Container, ClassValue)):
             return False
         return UNKNOWN
     return any(issubclass(actual, _TYPES[c.name]) for c in classes)

@@ -163,16 +163,19 @@ def apply_layer(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
 
 
 def _broadcast_axis(a: Any, b: Any) -> Any:
-    """One axis of ``a + b``: what it must be if the operation succeeds."""
-    if a is UNKNOWN:
-        return b if b is not UNKNOWN and b != 1 else UNKNOWN
-    if b is UNKNOWN:
-        return a if a != 1 else UNKNOWN
+    """One axis of ``a + b``: what it must be if the operation succeeds. A size that may be 1
+    (unknown or symbolic) yields to the other side only when that side is a known size."""
+    if provably_equal(a, b):
+        return a
     if a == 1:
         return b
     if b == 1:
         return a
-    return a if provably_equal(a, b) else UNKNOWN
+    if isinstance(a, int) and not isinstance(b, int):
+        return a
+    if isinstance(b, int) and not isinstance(a, int):
+        return b
+    return UNKNOWN
 
 
 def broadcast(left: Tensor, right: Tensor) -> Tensor:

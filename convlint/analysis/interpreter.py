@@ -194,8 +194,13 @@ _TRANSPARENT_DECORATORS = frozenset(
 )
 _CONTAINERS = {"torch.nn.Sequential": "Sequential", "torch.nn.ModuleList": "ModuleList",
                "torch.nn.ModuleDict": "ModuleDict"}
-_LIST_METHODS = frozenset({"append", "extend", "insert", "pop", "copy", "index", "count", "reverse"})
-_DICT_METHODS = frozenset({"items", "keys", "values", "get", "update", "setdefault", "pop", "copy"})
+#: Methods whose effect on their receiver the interpreter models (or that change nothing); any
+#: other method may change it.
+_KNOWN_LIST_METHODS = frozenset({"append", "extend", "insert", "pop", "reverse", "copy", "index", "count"})
+_KNOWN_DICT_METHODS = frozenset({"items", "keys", "values", "get", "update", "setdefault", "pop", "copy"})
+_KNOWN_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "children", "modules",
+                                      "named_children", "named_modules", "items", "keys", "values",
+                                      "parameters", "named_parameters", "forward"})
 _CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "children", "modules",
                                 "items", "keys", "values", "update"})
 _MODULE_METHODS = frozenset({"add_module", "register_module"})
@@ -942,6 +947,8 @@ class Interpreter:
                 return floor_divide(left, right)
             return UNKNOWN
         if kind is cst.Add and isinstance(left, ListValue) and isinstance(right, ListValue):
+            if len(left.items) + len(right.items) > MAX_ITEMS:
+                return ListValue([UNKNOWN_ITEMS])
             return ListValue(left.items + right.items)
         if kind is cst.Multiply and isinstance(left, ListValue) and isinstance(right, int):
             return ListValue(left.items * right) if len(left.items) * right <= MAX_ITEMS else UNKNOWN
@@ -1022,16 +1029,12 @@ class Interpreter:
         if isinstance(left, Dim) or isinstance(right, Dim):
             if as_dim(left) is None or as_dim(right) is None:
                 return UNKNOWN
-            if kind in (cst.Equal, cst.NotEqual):
-                if provably_equal(left, right):
-                    return kind is cst.Equal
-                if provably_different(left, right):
-                    return kind is cst.NotEqual
+            # Only a constant difference decides: a symbol in a condition need not be a channel
+            # count, and may be zero or negative.
+            difference = add(left, right, sign=-1)
+            if not isinstance(difference, int):
                 return UNKNOWN
-            sign = sign_of(add(left, right, sign=-1))
-            if sign is None:
-                return UNKNOWN
-            return _COMPARE[kind](sign, 0)
+            return _COMPARE[kind](difference, 0)
         if is_native(left) and is_native(right):
             try:
                 return bool(_COMPARE[kind](left, right))
@@ -1078,10 +1081,13 @@ class Interpreter:
     def _comprehension(self, node: Any, scope: Scope) -> Any:
         inner = Scope(Namespace(), scope, scope.module)
         results: List[Any] = []
-        complete = self._comprehend(node.for_in, inner, lambda: results.append(self._element(node, inner)))
+        self._comprehend(node.for_in, inner, lambda: results.append(self._element(node, inner)),
+                         lambda: results.append(UNKNOWN_ITEMS))
         if isinstance(node, cst.DictComp):
-            result = DictValue(complete=complete)
+            result = DictValue(complete=UNKNOWN_ITEMS not in results)
             for pair in results:
+                if pair is UNKNOWN_ITEMS:
+                    continue
                 if pair[0] is UNKNOWN or not is_native(pair[0]):
                     result.complete = False
                 else:
@@ -1089,19 +1095,20 @@ class Interpreter:
             return result
         if isinstance(node, cst.SetComp):
             return UNKNOWN
-        return ListValue(results if complete else results + [UNKNOWN_ITEMS])
+        return ListValue(results)
 
     def _element(self, node: Any, scope: Scope) -> Any:
         if isinstance(node, cst.DictComp):
             return (self.evaluate(node.key, scope), self.evaluate(node.value, scope))
         return self.evaluate(node.elt, scope)
 
-    def _comprehend(self, clause: cst.CompFor, scope: Scope, emit: Callable[[], None]) -> bool:
-        """Run the comprehension's loops; False when some items could not be followed."""
+    def _comprehend(self, clause: cst.CompFor, scope: Scope, emit: Callable[[], None],
+                    gap: Callable[[], None]) -> None:
+        """Run the comprehension's loops; ``gap`` marks where items may or may not be."""
         items = self.iterate(self.evaluate(clause.iter, scope))
         if items is None:
-            return False
-        complete = True
+            gap()
+            return
         for item in items:
             self.tick()
             self.assign(clause.target, item, scope)
@@ -1109,13 +1116,12 @@ class Interpreter:
             if False in truths:
                 continue
             if None in truths:
-                complete = False
+                gap()
                 continue
             if clause.inner_for_in is not None:
-                complete = self._comprehend(clause.inner_for_in, scope, emit) and complete
+                self._comprehend(clause.inner_for_in, scope, emit, gap)
             else:
                 emit()
-        return complete
 
     def _call_expression(self, node: cst.Call, scope: Scope) -> Any:
         if isinstance(node.func, cst.Name) and node.func.value == "super" and not node.args:
@@ -1131,10 +1137,8 @@ class Interpreter:
             if arg.star == "*":
                 items = self.iterate(value)
                 if items is None:
-                    if isinstance(value, ListValue):
-                        known = [i for i in value.items if i is not UNKNOWN_ITEMS]
-                        prefix = value.items[: value.items.index(UNKNOWN_ITEMS)] if UNKNOWN_ITEMS in value.items else known
-                        result.positional.extend(prefix)
+                    # What cannot be expanded keeps its place: nothing before it joins what follows.
+                    result.positional.extend(value.items if isinstance(value, ListValue) else [UNKNOWN_ITEMS])
                     result.open_positional = True
                 else:
                     result.positional.extend(items)
@@ -1251,12 +1255,11 @@ class Interpreter:
         if isinstance(obj, Layer):
             return obj.arguments.get(name, UNKNOWN)
         if isinstance(obj, Container):
-            if name in _CONTAINER_METHODS:
-                return ExternalCallable(name, obj)
-            return dict((n, c) for n, c in obj.children if isinstance(n, str)).get(name, UNKNOWN)
-        if isinstance(obj, ListValue) and name in _LIST_METHODS:
+            children = dict((n, c) for n, c in obj.children if isinstance(n, str))
+            if name in children:
+                return children[name]
             return ExternalCallable(name, obj)
-        if isinstance(obj, DictValue) and name in _DICT_METHODS:
+        if isinstance(obj, (ListValue, DictValue)):
             return ExternalCallable(name, obj)
         if isinstance(obj, str) and name in _STR_METHODS:
             return ExternalCallable(name, obj)
@@ -1329,6 +1332,9 @@ class Interpreter:
         try:
             if isinstance(function.node, cst.Lambda):
                 result = self.evaluate(function.node.body, scope)
+            elif _is_generator(function.node):
+                # What a generator yields is not followed: its items are unknown.
+                result = ListValue([UNKNOWN_ITEMS])
             else:
                 self.execute_block(_body(function.node), scope)
         except _Return as returned:
@@ -1376,7 +1382,7 @@ class Interpreter:
         keyword_only = [p.name.value for p in params.kwonly_params]
         bound: Dict[str, Any] = {}
         extra_positional: List[Any] = []
-        for index, value in enumerate(args.positional):
+        for index, value in enumerate(_known_prefix(args.positional)):
             if index < len(positional):
                 bound[positional[index]] = value
             else:
@@ -1399,7 +1405,9 @@ class Interpreter:
                 bound[name] = Dim.symbol(name) if symbolic else UNKNOWN
         star = params.star_arg
         if isinstance(star, cst.Param):
-            bound[star.name.value] = tuple(extra_positional) if not args.open_positional else UNKNOWN
+            # A root's ``*args`` has no default: any number of arguments may come.
+            exact = not args.open_positional and not (symbolic and not extra_positional)
+            bound[star.name.value] = tuple(extra_positional) if exact else UNKNOWN
         if params.star_kwarg is not None:
             bound[params.star_kwarg.name.value] = DictValue(extra_keywords, complete=not args.open_keywords)
         return bound
@@ -1415,7 +1423,8 @@ class Interpreter:
         container = next((_CONTAINERS[b.qualname] for b in klass.external_bases()
                           if isinstance(b, External) and b.qualname in _CONTAINERS), None)
         if container is not None:
-            instance.container = self._new_container(container, [], node)
+            # Part of the instance, whose own forward (if any) decides how it is called.
+            instance.container = Container(container, [], node, self._path(node))
         init = klass.lookup("__init__")
         if init is None and klass.fields is not None:
             self._init_dataclass(instance, klass.fields, args)
@@ -1493,7 +1502,7 @@ class Interpreter:
         if qualname == "functools.partial" and args.positional:
             return Partial(args.positional[0], tuple(args.positional[1:]), tuple(args.keywords.items()))
         if qualname in ("copy.deepcopy", "copy.copy") and len(args.positional) == 1:
-            return args.positional[0]
+            return _copy(args.positional[0], deep=qualname == "copy.deepcopy")
         if qualname == "typing.cast" and len(args.positional) == 2:
             return args.positional[1]
         if qualname in MATH_FUNCTIONS:
@@ -1534,7 +1543,7 @@ class Interpreter:
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
         arguments: Dict[str, Any] = {}
         names = spec.param_names
-        for index, value in enumerate(args.positional):
+        for index, value in enumerate(_known_prefix(args.positional)):
             if index < len(names):
                 arguments[names[index]] = value
         for name, value in args.keywords.items():
@@ -1601,6 +1610,9 @@ class Interpreter:
         items = self.iterate(value)
         if items is None:
             items = list(value.items) if isinstance(value, ListValue) else [UNKNOWN_ITEMS]
+        size = len(target.items) if isinstance(target, ListValue) else len(getattr(target, "children", ()))
+        if size + len(items) > MAX_ITEMS:
+            items = [UNKNOWN_ITEMS]
         self.touch(target)
         if isinstance(target, ListValue):
             target.items.extend(items)
@@ -1611,11 +1623,12 @@ class Interpreter:
         receiver, name = method.receiver, method.name
         positional = args.positional
         if isinstance(receiver, ListValue):
-            return self._list_method(receiver, name, args)
+            return self._or_forget(receiver, name, _KNOWN_LIST_METHODS, self._list_method(receiver, name, args))
         if isinstance(receiver, DictValue):
-            return self._dict_method(receiver, name, args)
+            return self._or_forget(receiver, name, _KNOWN_DICT_METHODS, self._dict_method(receiver, name, args))
         if isinstance(receiver, Container):
-            return self._container_method(receiver, name, args)
+            return self._or_forget(receiver, name, _KNOWN_CONTAINER_METHODS,
+                                   self._container_method(receiver, name, args))
         if isinstance(receiver, Instance) and name in _MODULE_METHODS and len(positional) == 2:
             if isinstance(positional[0], str):
                 self.set_attribute(receiver, positional[0], positional[1])
@@ -1631,6 +1644,12 @@ class Interpreter:
         if isinstance(receiver, Tensor):
             return self.tensor_method(receiver, name[len("tensor."):], args)
         return UNKNOWN
+
+    def _or_forget(self, receiver: Any, name: str, known: frozenset, result: Any) -> Any:
+        """A method the interpreter does not model may change its receiver."""
+        if name not in known:
+            self._forget_contents(receiver)
+        return result
 
     def forget_attributes(self, instance: Instance) -> None:
         self.touch(instance)
@@ -1803,6 +1822,47 @@ def _closure_scope(scope: Scope) -> Optional[Scope]:
     """A function sees its enclosing function's names; module-level functions (and methods of
     module-level classes, which never see their class body) see only the module."""
     return scope if scope.parent is not None else None
+
+
+def _copy(value: Any, deep: bool) -> Any:
+    """``copy.copy``/``copy.deepcopy`` of an interpreter value (layers are never changed after
+    they are built, so they need no copy)."""
+    inner = (lambda item: _copy(item, deep)) if deep else (lambda item: item)
+    if isinstance(value, ListValue):
+        return ListValue([inner(item) for item in value.items])
+    if isinstance(value, DictValue):
+        return DictValue({key: inner(item) for key, item in value.items.items()}, value.complete)
+    if isinstance(value, Instance):
+        return Instance(value.klass, {key: inner(item) for key, item in value.attributes.items()},
+                        value.container, value.path)
+    if isinstance(value, Container):
+        return Container(value.kind, [(name, inner(child)) for name, child in value.children], value.node, value.path)
+    return value
+
+
+_GENERATORS: Dict[int, Tuple[cst.CSTNode, bool]] = {}
+
+
+def _is_generator(function: cst.FunctionDef) -> bool:
+    """Whether ``yield`` appears in the function's own body (not in nested functions)."""
+    cached = _GENERATORS.get(id(function))
+    if cached is not None and cached[0] is function:
+        return cached[1]
+    found = False
+    stack: List[cst.CSTNode] = list(function.body.children)
+    while stack and not found:
+        node = stack.pop()
+        if isinstance(node, cst.Yield):
+            found = True
+        elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(node.children)
+    _GENERATORS[id(function)] = (function, found)
+    return found
+
+
+def _known_prefix(values: List[Any]) -> List[Any]:
+    """The arguments before the first one whose place is not known."""
+    return values[: values.index(UNKNOWN_ITEMS)] if UNKNOWN_ITEMS in values else values
 
 
 def _index(items: List[Any], key: int) -> Any:

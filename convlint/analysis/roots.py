@@ -34,7 +34,8 @@ def analyse(project: Project, source: ModuleSource, limits: Limits = Limits()) -
     interpreter = Interpreter(project, source, facts, limits)
     namespace = Namespace({"__name__": UNKNOWN})
     interpreter.root_namespace = namespace
-    spent = _run_root(interpreter, None, lambda: interpreter.execute_module(source, namespace), source.tree)
+    spent = _run_root(interpreter, None, lambda: interpreter.execute_module(source, namespace), source.tree,
+                      isolated=False)
     for statement in source.tree.body:
         if not isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
             continue
@@ -67,10 +68,14 @@ def _constructible(klass: ClassValue) -> bool:
     return klass.lookup("__init__") is not None or klass.lookup("forward") is not None
 
 
-def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode) -> int:
+def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode,
+              isolated: bool = True) -> int:
+    """Run one root. Every root but the module body starts from the module's state and leaves it
+    as it found it, so that no root's result depends on the order of definitions."""
     interpreter.context = label
     interpreter.steps = 0
     interpreter.created = []
+    frame = interpreter.open_frame() if isolated else None
     try:
         try:
             run()
@@ -84,6 +89,8 @@ def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node
         interpreter.facts.budget_notes.append((node, "nesting too deep for the interpreter"))
     finally:
         interpreter.reset()
+        if frame is not None:
+            interpreter.undo(frame)
     return interpreter.steps
 
 
