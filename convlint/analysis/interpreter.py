@@ -1949,9 +1949,11 @@ def _changed_in(loop: cst.CSTNode) -> Tuple[List[cst.BaseExpression], List[cst.B
     cached = _CHANGED.get(id(loop))
     if cached is not None and cached[0] is loop:
         return cached[1]
-    targets: List[cst.BaseExpression] = []
+    # The header (``for m in self.modules()``) runs once, before the body: only the body and
+    # the loop target repeat.
+    targets: List[cst.BaseExpression] = [loop.target] if isinstance(loop, cst.For) else []
     receivers: List[cst.BaseExpression] = []
-    stack: List[cst.CSTNode] = [loop]
+    stack: List[cst.CSTNode] = [loop.body] + ([loop.orelse] if getattr(loop, "orelse", None) else [])
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
