@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Type
-
-import libcst as cst
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from convlint.analysis.facts import FileFacts
 from convlint.analysis.imports import ModuleSource, Project, SourceError, decode_source

@@ -21,7 +21,7 @@ from convlint.analysis.objects import (
     ListValue,
     MaybeMissing,
 )
-from convlint.analysis.values import UNKNOWN, Dim, add, as_dim
+from convlint.analysis.values import UNKNOWN, Dim, add
 
 #: The most items a list, tuple, dict or range the interpreter builds may hold.
 MAX_ITEMS = 10_000

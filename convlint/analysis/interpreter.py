@@ -59,9 +59,6 @@ from convlint.analysis.values import (
     as_dim,
     floor_divide,
     multiply,
-    provably_different,
-    provably_equal,
-    sign_of,
 )
 from convlint.frameworks import torch as torch_catalog
 from convlint.frameworks.catalog import REQUIRED
