@@ -179,13 +179,13 @@ def summary(result: CorpusResult) -> str:
 def markdown_table(results: Sequence[CorpusResult]) -> str:
     """The README's table: every error on a release is a false positive until proved a bug."""
     lines = [
-        "| corpus | files | lines | wall time | errors | internal errors | coverage |",
+        "| corpus | files | lines | wall time (1 core) | error diagnostics | internal errors | coverage |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         folders = ", ".join(f"`{folder}`" for folder in r.folders)
         lines.append(
-            f"| {r.name} {r.version} {folders} | {r.files} | {r.lines} | {r.seconds:.1f} s "
+            f"| {r.name} {r.version} {folders} | {r.files} | {r.lines:,} | {r.seconds:.1f} s "
             f"| {len(r.errors)} | {len(r.internal_errors)} | {r.coverage:.1%} ({r.resolved}/{r.layer_calls}) |"
         )
     return "\n".join(lines)

@@ -48,7 +48,6 @@ class Mutation:
     missed: str = ""
 
 
-
 MUTATIONS = [
     Mutation("alexnet-conv-in", "alexnet.py", "nn.Conv2d(64, 192, kernel_size=5, padding=2)",
              "nn.Conv2d(65, 192, kernel_size=5, padding=2)", "alexnet", 64),
