@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from convlint import __version__
+from convlint import __version__, summary
 from convlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_config, load_settings
 from convlint.files import UsageError, discover
 from convlint.report import render
@@ -110,7 +110,9 @@ def explain_rule(argv: Sequence[str]) -> int:
     return EXIT_CLEAN
 
 
-COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {"check": check, "rules": list_rules, "rule": explain_rule}
+COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {
+    "check": check, "rules": list_rules, "rule": explain_rule, "summary": summary.command,
+}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -42,6 +42,7 @@ from convlint.analysis.objects import (
     ListValue,
     MaybeMissing,
     ModuleValue,
+    ParameterValue,
     Mutable,
     Namespace,
     Partial,
@@ -140,6 +141,7 @@ class Scope:
 
 
 _MISSING = object()
+_PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 #: The local name under which a method keeps what a bare ``super()`` means in it.
 _SUPER = "super()"
 #: The module-level name under which a module keeps its ``from x import *`` imports.
@@ -712,6 +714,9 @@ class Interpreter:
         elif isinstance(obj, ClassValue):
             self.touch(obj.namespace)
             obj.namespace.values[name] = value
+        elif isinstance(obj, Layer):
+            # ``fc.weight = embedding.weight`` ties parameters: the layer's own count no longer holds.
+            obj.altered = True
 
     def set_item(self, obj: Any, key: Any, value: Any) -> None:
         if isinstance(obj, ListValue):
@@ -1500,6 +1505,10 @@ class Interpreter:
             return Partial(args.positional[0], tuple(args.positional[1:]), tuple(args.keywords.items()))
         if qualname in ("copy.deepcopy", "copy.copy") and len(args.positional) == 1:
             return _copy(args.positional[0], deep=qualname == "copy.deepcopy")
+        if qualname in _PARAMETER_CLASSES and args.positional:
+            tensor = args.positional[0]
+            shape = tensor.dims if isinstance(tensor, Tensor) and tensor.rank is not None else None
+            return ParameterValue(shape, args.keywords.get("requires_grad", True))
         if qualname == "typing.cast" and len(args.positional) == 2:
             return args.positional[1]
         if qualname in MATH_FUNCTIONS:
@@ -1521,11 +1530,22 @@ class Interpreter:
         return UNKNOWN
 
     def tensor_function(self, kind: str, args: Arguments) -> Any:
+        if kind == torch_catalog.FACTORY:
+            return self.tensor_factory(args)
         tensor = args.positional[0] if args.positional else UNKNOWN
         if not isinstance(tensor, Tensor):
             tensor = UNKNOWN_TENSOR
         return self._shape_operation(kind, tensor, Arguments(args.positional[1:], args.keywords,
                                                              args.open_positional, args.open_keywords))
+
+    def tensor_factory(self, args: Arguments) -> Tensor:
+        """``torch.zeros(1, 1, dim)`` or ``torch.zeros((1, 1, dim))``: a tensor of that shape."""
+        sizes = args.positional
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, ListValue)):
+            sizes = list(sizes[0]) if isinstance(sizes[0], tuple) else sizes[0].items
+        if not args.open_positional and sizes and all(as_dim(size) is not None for size in sizes):
+            return Tensor(len(sizes), tuple(sizes))
+        return UNKNOWN_TENSOR
 
     def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments) -> Any:
         """An operation of the functional table on ``tensor``; ``args`` are the rest."""

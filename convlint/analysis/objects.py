@@ -316,6 +316,8 @@ class Layer:
     path: Tuple[Site, ...]
     #: For some arguments: the calls, innermost first, that passed their value down to the layer.
     origins: Dict[str, Tuple[cst.CSTNode, ...]] = field(default_factory=dict)
+    #: Set when code assigned to the layer's attributes after building it (tied weights …).
+    altered: bool = False
 
     def argument(self, name: Optional[str]) -> Any:
         if name is None:
@@ -353,6 +355,14 @@ class Container(Mutable):
                 break
             common.append(x)
         return common + [(None, UNKNOWN_ITEMS)]
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    """``nn.Parameter(torch.zeros(1, 1, dim))``: a parameter of a known shape (or None)."""
+
+    shape: Optional[Tuple[Any, ...]]
+    requires_grad: Any = True
 
 
 @dataclass(frozen=True)

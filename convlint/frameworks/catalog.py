@@ -45,6 +45,9 @@ class LayerSpec:
     #: For normalization layers: the flags of which one must be true for the layer to hold
     #: per-channel state; without weights or running stats PyTorch accepts any channel count.
     sized_by: Tuple[str, ...] = field(default=())
+    #: How PyTorch counts the layer's parameters (a formula of ``analysis.params``); None when
+    #: convlint does not know, which makes every total containing the layer unknown.
+    parameters: Optional[str] = None
 
     @property
     def param_names(self) -> Tuple[str, ...]:

@@ -57,8 +57,8 @@ _INSTANCE_NORM = (
     ("affine", False),
     ("track_running_stats", False),
 ) + _FACTORY
-# A conv with zero channels or a zero kernel is built, but fails on its first input.
 _NORM_STATE = ("affine", "track_running_stats")
+# A conv with zero channels or a zero kernel is built, but fails on its first input.
 _CONV_POSITIVE = ("in_channels", "out_channels", "kernel_size", "groups")
 
 
@@ -66,10 +66,11 @@ def _conv_family() -> Dict[str, LayerSpec]:
     specs = {}
     for rank in (1, 2, 3):
         specs[f"Conv{rank}d"] = LayerSpec(
-            f"Conv{rank}d", _CONV, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE
+            f"Conv{rank}d", _CONV, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE, parameters="conv"
         )
         specs[f"ConvTranspose{rank}d"] = LayerSpec(
-            f"ConvTranspose{rank}d", _CONV_TRANSPOSE, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE
+            f"ConvTranspose{rank}d", _CONV_TRANSPOSE, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE,
+            parameters="conv_transpose",
         )
         specs[f"LazyConv{rank}d"] = LayerSpec(
             f"LazyConv{rank}d", _CONV[1:], CONV, rank, None, "out_channels", _CONV_POSITIVE[1:]
@@ -88,11 +89,11 @@ def _norm_family() -> Dict[str, LayerSpec]:
         kind = CHANNEL_NORM if rank == 1 else BATCH_NORM
         specs[f"BatchNorm{rank}d"] = LayerSpec(
             f"BatchNorm{rank}d", _BATCH_NORM, kind, rank, "num_features", "num_features", ("num_features",),
-            sized_by=_NORM_STATE,
+            sized_by=_NORM_STATE, parameters="norm",
         )
         specs[f"InstanceNorm{rank}d"] = LayerSpec(
             f"InstanceNorm{rank}d", _INSTANCE_NORM, CHANNEL_NORM, rank, "num_features", "num_features",
-            ("num_features",), sized_by=_NORM_STATE,
+            ("num_features",), sized_by=_NORM_STATE, parameters="norm",
         )
         specs[f"LazyBatchNorm{rank}d"] = LayerSpec(f"LazyBatchNorm{rank}d", _BATCH_NORM[1:], PASS_THROUGH, rank)
         specs[f"LazyInstanceNorm{rank}d"] = LayerSpec(
@@ -100,17 +101,18 @@ def _norm_family() -> Dict[str, LayerSpec]:
         )
     specs["SyncBatchNorm"] = LayerSpec(
         "SyncBatchNorm", _BATCH_NORM[:5] + (("process_group", None),) + _FACTORY, CHANNEL_NORM, None,
-        "num_features", "num_features", ("num_features",), sized_by=_NORM_STATE,
+        "num_features", "num_features", ("num_features",), sized_by=_NORM_STATE, parameters="norm",
     )
     specs["GroupNorm"] = LayerSpec(
         "GroupNorm",
         (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + _FACTORY,
         CHANNEL_NORM, None, "num_channels", "num_channels", ("num_groups", "num_channels"), sized_by=("affine",),
+        parameters="group_norm",
     )
     specs["LayerNorm"] = LayerSpec(
         "LayerNorm",
         (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True)) + _FACTORY,
-        LAYER_NORM, None, "normalized_shape", "normalized_shape",
+        LAYER_NORM, None, "normalized_shape", "normalized_shape", parameters="layer_norm",
     )
     return specs
 
@@ -120,6 +122,7 @@ _LINEAR = {
         "Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + _FACTORY,
         # Linear(0, n) and Linear(n, 0) are valid PyTorch: empty weights, a bias-only output.
         LINEAR, None, "in_features", "out_features", non_negative_params=("in_features", "out_features"),
+        parameters="linear",
     ),
     "LazyLinear": LayerSpec(
         "LazyLinear", (("out_features", REQUIRED), ("bias", True)) + _FACTORY, LINEAR, None, None,
@@ -129,13 +132,13 @@ _LINEAR = {
         "Bilinear",
         (("in1_features", REQUIRED), ("in2_features", REQUIRED), ("out_features", REQUIRED), ("bias", True))
         + _FACTORY,
-        OPAQUE,
+        OPAQUE, parameters="bilinear",
     ),
 }
 
 # Layers whose output has the shape of their input. Their arguments do not matter to the flow.
 _PASS_THROUGH_NAMES = (
-    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+    "ReLU", "ReLU6", "LeakyReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
     "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh", "Hardshrink", "Softshrink", "Tanhshrink",
     "Softplus", "Softsign", "LogSigmoid", "Threshold", "Softmax", "Softmin", "LogSoftmax", "Softmax2d",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Identity",
@@ -159,14 +162,17 @@ def _table() -> Dict[str, LayerSpec]:
     table.update(_LINEAR)
     # Signatures of these do not matter to the flow: the interpreter binds what it can.
     for name in _PASS_THROUGH_NAMES:
-        table[name] = LayerSpec(name, (), PASS_THROUGH)
+        table[name] = LayerSpec(name, (), PASS_THROUGH, parameters="none")
+    # PReLU learns one slope, or one per channel.
+    table["PReLU"] = LayerSpec("PReLU", (("num_parameters", 1), ("init", 0.25)) + _FACTORY, PASS_THROUGH,
+                               parameters="prelu")
     for name in _SPATIAL_NAMES:
-        table[name] = LayerSpec(name, (), SPATIAL)
+        table[name] = LayerSpec(name, (), SPATIAL, parameters="none")
     for rank in (1, 2, 3):
         for name in (f"AdaptiveAvgPool{rank}d", f"AdaptiveMaxPool{rank}d"):
             signature = (("output_size", REQUIRED),) + ((("return_indices", False),) if "Max" in name else ())
-            table[name] = LayerSpec(name, signature, ADAPTIVE_POOL, rank)
-    table["Flatten"] = LayerSpec("Flatten", (("start_dim", 1), ("end_dim", -1)), FLATTEN)
+            table[name] = LayerSpec(name, signature, ADAPTIVE_POOL, rank, parameters="none")
+    table["Flatten"] = LayerSpec("Flatten", (("start_dim", 1), ("end_dim", -1)), FLATTEN, parameters="none")
     return table
 
 
@@ -193,6 +199,7 @@ PREFILTER_NEEDLES = (b"torch",)
 SAME_SHAPE = "same_shape"
 OTHER_SHAPE = "other_shape"
 FLATTEN_FUNCTION = "flatten"  # flatten(start_dim=0, end_dim=-1)
+FACTORY = "factory"  # a new tensor of the shape its arguments give: torch.zeros(1, 1, dim)
 
 _ELEMENTWISE = (
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
@@ -213,6 +220,7 @@ FUNCTIONS = {
     **{f"torch.nn.functional.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     **{f"torch.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     "torch.flatten": FLATTEN_FUNCTION,
+    **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
 }
 TENSOR_METHODS = {
     **{name: SAME_SHAPE for name in _TENSOR_SAME_SHAPE},

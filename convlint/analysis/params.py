@@ -1,0 +1,260 @@
+"""Parameter counts, as PyTorch's ``sum(p.numel() for p in model.parameters())`` gives them.
+
+Every count comes with the formula that gives it (``11·11·3·64 + 64 = 23,296``). A count is exact
+or absent: a layer whose arguments are not all known, a layer convlint has no formula for, or
+an attribute the analysis could not follow makes the model's total unknown, never approximate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from convlint.analysis.objects import (
+    UNKNOWN_ITEMS,
+    BoundMethod,
+    Builtin,
+    ClassValue,
+    Container,
+    DictValue,
+    External,
+    FunctionValue,
+    Instance,
+    Layer,
+    ListValue,
+    ParameterValue,
+    Partial,
+    Tensor,
+)
+from convlint.analysis.values import UNKNOWN
+
+
+@dataclass(frozen=True)
+class Count:
+    """One layer's parameters, or why they are not known (``params`` None)."""
+
+    params: Optional[int]
+    formula: str
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    path: str
+    type_name: str
+    layer: Optional[Layer]
+    count: Count
+
+
+@dataclass
+class ModelCount:
+    rows: List[LayerRow] = field(default_factory=list)
+    #: What could not be counted, and why.
+    unresolved: List[str] = field(default_factory=list)
+    #: Parameters created with ``requires_grad=False``.
+    frozen: int = 0
+
+    @property
+    def known(self) -> int:
+        return sum(row.count.params or 0 for row in self.rows)
+
+    @property
+    def total(self) -> Optional[int]:
+        return None if self.unresolved else self.known
+
+    @property
+    def trainable(self) -> Optional[int]:
+        return None if self.unresolved else self.known - self.frozen
+
+
+def _int(value: Any) -> Optional[int]:
+    return value if type(value) is int else None
+
+
+def _ints(value: Any, rank: int) -> Optional[Tuple[int, ...]]:
+    values = value if isinstance(value, tuple) else (value,) * rank
+    if len(values) != rank or any(type(v) is not int for v in values):
+        return None
+    return values
+
+
+def _with_bias(weight: int, weight_formula: str, bias: Any, size: int) -> Count:
+    if bias is False or bias is None:
+        return Count(weight, f"{weight_formula} = {weight:,}")
+    if bias is not True:
+        return Count(None, "bias is not known")
+    return Count(weight + size, f"{weight_formula} + {size} = {weight + size:,}")
+
+
+def _convolution(transposed: bool) -> Callable[[Layer], Count]:
+    def count(layer: Layer) -> Count:
+        rank = layer.spec.spatial_rank or 0
+        cin, cout, groups = (_int(layer.argument(n)) for n in ("in_channels", "out_channels", "groups"))
+        kernel = _ints(layer.argument("kernel_size"), rank)
+        if cin is None or cout is None or groups is None or kernel is None or groups <= 0:
+            return Count(None, "channels, groups or kernel size not known")
+        # PyTorch stores (out, in/groups, *k), or (in, out/groups, *k) for a transposed conv.
+        grouped, other = (cout, cin) if transposed else (cin, cout)
+        per_group = f"{grouped}/{groups}" if groups != 1 else f"{grouped}"
+        weight = other * (grouped // groups)
+        for size in kernel:
+            weight *= size
+        formula = "·".join(str(k) for k in kernel) + f"·{per_group}·{other}"
+        return _with_bias(weight, formula, layer.argument("bias"), cout)
+
+    return count
+
+
+def _linear(layer: Layer) -> Count:
+    cin, cout = _int(layer.argument("in_features")), _int(layer.argument("out_features"))
+    if cin is None or cout is None:
+        return Count(None, "features not known")
+    return _with_bias(cin * cout, f"{cin}·{cout}", layer.argument("bias"), cout)
+
+
+def _bilinear(layer: Layer) -> Count:
+    first, second, out = (_int(layer.argument(n)) for n in ("in1_features", "in2_features", "out_features"))
+    if first is None or second is None or out is None:
+        return Count(None, "features not known")
+    return _with_bias(first * second * out, f"{first}·{second}·{out}", layer.argument("bias"), out)
+
+
+def _affine(layer: Layer, size_name: str, flag: str) -> Count:
+    size, affine = _int(layer.argument(size_name)), layer.argument(flag)
+    if affine is False:
+        return Count(0, "no affine parameters (running statistics are buffers)")
+    if affine is not True or size is None:
+        return Count(None, f"{size_name} or {flag} not known")
+    return Count(2 * size, f"{size} weights + {size} biases = {2 * size:,}")
+
+
+def _layer_norm(layer: Layer) -> Count:
+    shape = layer.argument("normalized_shape")
+    sizes = shape if isinstance(shape, tuple) else (shape,)
+    affine, bias = layer.argument("elementwise_affine"), layer.argument("bias")
+    if affine is False:
+        return Count(0, "no elementwise affine parameters")
+    if affine is not True or bias not in (True, False) or any(type(s) is not int for s in sizes):
+        return Count(None, "normalized_shape, elementwise_affine or bias not known")
+    size = 1
+    for s in sizes:
+        size *= s
+    total = size * (2 if bias else 1)
+    return Count(total, f"{size} weights" + (f" + {size} biases" if bias else "") + f" = {total:,}")
+
+
+def _prelu(layer: Layer) -> Count:
+    size = _int(layer.argument("num_parameters"))
+    return Count(size, f"{size} slopes") if size is not None else Count(None, "num_parameters not known")
+
+
+FORMULAS: Dict[str, Callable[[Layer], Count]] = {
+    "conv": _convolution(transposed=False),
+    "conv_transpose": _convolution(transposed=True),
+    "linear": _linear,
+    "bilinear": _bilinear,
+    "norm": lambda layer: _affine(layer, "num_features", "affine"),
+    "group_norm": lambda layer: _affine(layer, "num_channels", "affine"),
+    "layer_norm": _layer_norm,
+    "prelu": _prelu,
+    "none": lambda layer: Count(0, "no parameters"),
+}
+
+
+def count_layer(layer: Layer) -> Count:
+    if layer.altered:
+        return Count(None, "its attributes are reassigned after it is built (tied or replaced weights)")
+    formula = FORMULAS.get(layer.spec.parameters or "")
+    if formula is None:
+        return Count(None, f"convlint has no parameter formula for {layer.spec.name}")
+    return formula(layer)
+
+
+def is_torch_module(instance: Instance) -> Optional[bool]:
+    """Whether the instance's class derives from ``nn.Module`` (None: cannot tell)."""
+    bases = instance.klass.external_bases()
+    if any(isinstance(base, External) and base.qualname.startswith("torch.nn.") for base in bases):
+        return True
+    if all(isinstance(base, External) or isinstance(base, Builtin) for base in bases):
+        return False
+    return None
+
+
+#: Attribute values that are not registered as submodules or parameters.
+_NOT_MODULES = (int, float, str, bool, bytes, type(None), tuple, ListValue, DictValue, Tensor, External,
+                FunctionValue, BoundMethod, ClassValue, Builtin, Partial)
+
+
+def count_model(model: Any) -> ModelCount:
+    """Walk the registered submodules of ``model`` as ``model.named_modules()`` would."""
+    result = ModelCount()
+    seen: set = set()
+    _walk(model, "", result, seen)
+    return result
+
+
+def _walk(value: Any, path: str, result: ModelCount, seen: set) -> None:
+    if id(value) in seen:
+        return  # PyTorch counts a shared module's parameters once
+    seen.add(id(value))
+    if isinstance(value, Layer):
+        result.rows.append(LayerRow(path or "(model)", value.spec.name, value, count_layer(value)))
+        if result.rows[-1].count.params is None:
+            result.unresolved.append(f"{path or '(model)'} ({value.spec.name}): {result.rows[-1].count.formula}")
+        return
+    if isinstance(value, Container):
+        _walk_children(value, path, result, seen)
+        return
+    if isinstance(value, Instance):
+        module = is_torch_module(value)
+        if module is None:
+            result.unresolved.append(f"{path or '(model)'}: {value.klass.name} derives from a class convlint cannot see")
+            return
+        for name, attribute in value.attributes.items():
+            _walk_attribute(attribute, _join(path, name), result, seen)
+        if value.container is not None:
+            _walk_children(value.container, path, result, seen)
+        return
+    result.unresolved.append(f"{path or '(model)'}: not a model convlint can follow")
+
+
+def _walk_children(container: Container, path: str, result: ModelCount, seen: set) -> None:
+    for index, (name, child) in enumerate(container.children):
+        if child is UNKNOWN_ITEMS or child is UNKNOWN:
+            result.unresolved.append(f"{path or '(model)'}: children that were not followed")
+            continue
+        _walk(child, _join(path, name if isinstance(name, str) else str(index)), result, seen)
+
+
+def _walk_attribute(value: Any, path: str, result: ModelCount, seen: set) -> None:
+    if isinstance(value, ParameterValue):
+        _count_parameter(value, path, result, seen)
+    elif isinstance(value, (Layer, Container)):
+        _walk(value, path, result, seen)
+    elif isinstance(value, Instance):
+        if is_torch_module(value) is not False:
+            _walk(value, path, result, seen)
+    elif value is UNKNOWN:
+        result.unresolved.append(f"{path}: a value convlint could not follow (it may hold parameters)")
+    elif not isinstance(value, _NOT_MODULES):
+        result.unresolved.append(f"{path}: a value convlint could not follow (it may hold parameters)")
+
+
+def _count_parameter(value: ParameterValue, path: str, result: ModelCount, seen: set) -> None:
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    sizes: Sequence[Any] = value.shape or ()
+    if value.shape is None or any(type(s) is not int for s in sizes) or value.requires_grad not in (True, False):
+        result.unresolved.append(f"{path}: a parameter of unknown shape")
+        return
+    size = 1
+    for s in sizes:
+        size *= s
+    formula = "·".join(str(s) for s in sizes) + f" = {size:,}"
+    result.rows.append(LayerRow(path, "Parameter", None, Count(size, formula)))
+    if value.requires_grad is False:
+        result.frozen += size
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
