@@ -1433,10 +1433,20 @@ class Interpreter:
         elif isinstance(init, FunctionValue):
             self.call_function(init, Arguments([instance] + args.positional, args.keywords, args.open_positional,
                                                args.open_keywords), node, symbolic=symbolic, implicit=1)
-        elif instance.container is not None:
-            self._fill_container(instance.container, args)
+        else:
+            self._init_torch_base(instance, args, node)
         self.created.append(instance)
         return instance
+
+    def _init_torch_base(self, instance: Instance, args: Arguments, node: Optional[cst.CSTNode]) -> None:
+        """``super().__init__(...)`` into a torch base: a container's children, or the layer
+        a subclass of a catalog layer (``class LayerNorm2d(nn.LayerNorm)``) is built as."""
+        if instance.container is not None:
+            self._fill_container(instance.container, args)
+            return
+        spec = _layer_base(instance.klass)
+        if spec is not None and node is not None:
+            instance.base_layer = self.build_layer(spec, args, node)
 
     def _init_dataclass(self, instance: Instance, fields: Tuple[Tuple[str, Any], ...], args: Arguments) -> None:
         for index, (name, default) in enumerate(fields):
@@ -1493,11 +1503,9 @@ class Interpreter:
             container = self._new_container(_CONTAINERS[qualname], [], node)
             self._fill_container(container, args)
             return container
-        if qualname.endswith(".__init__") and qualname[: -len(".__init__")] in _CONTAINERS and args.positional:
-            receiver = args.positional[0]
-            if isinstance(receiver, Instance) and receiver.container is not None:
-                self._fill_container(receiver.container, Arguments(args.positional[1:], args.keywords,
-                                                                   args.open_positional, args.open_keywords))
+        if qualname.endswith(".__init__") and args.positional and isinstance(args.positional[0], Instance):
+            self._init_torch_base(args.positional[0], Arguments(args.positional[1:], args.keywords,
+                                                                args.open_positional, args.open_keywords), node)
             return None
         if qualname == "collections.OrderedDict":
             return BUILTINS["dict"](self, args)
@@ -1653,8 +1661,8 @@ class Interpreter:
                 self.forget_attributes(receiver)
             return None
         if name == "super.__init__":
-            if isinstance(receiver, Instance) and receiver.container is not None:
-                self._fill_container(receiver.container, args)
+            if isinstance(receiver, Instance):
+                self._init_torch_base(receiver, args, node)
             return None
         if isinstance(receiver, str):
             return self._str_method(receiver, name, args)
@@ -1795,6 +1803,8 @@ class Interpreter:
                                           implicit=1)
             if module.container is not None:
                 return self.call_module(module.container, args, node)
+            if module.base_layer is not None:
+                return self.call_module(module.base_layer, args, node)
             return UNKNOWN
         tensor = args.positional[0] if args.positional else UNKNOWN_TENSOR
         if not isinstance(tensor, Tensor):
@@ -1875,6 +1885,16 @@ def _is_generator(function: cst.FunctionDef) -> bool:
             stack.extend(node.children)
     _GENERATORS[id(function)] = (function, found)
     return found
+
+
+def _layer_base(klass: ClassValue) -> Any:
+    """The catalog layer a user class derives from, if any."""
+    for base in klass.external_bases():
+        if isinstance(base, External):
+            spec = torch_catalog.layer_for(base.qualname)
+            if spec is not None:
+                return spec
+    return None
 
 
 def _known_prefix(values: List[Any]) -> List[Any]:

@@ -228,6 +228,8 @@ class Instance(Mutable):
     #: When the class derives from a torch container (nn.Sequential, nn.ModuleList …).
     container: Optional["Container"] = None
     path: Tuple[Site, ...] = ()
+    #: When the class derives from a catalog layer: that layer, as ``super().__init__`` built it.
+    base_layer: Optional["Layer"] = None
 
     def __post_init__(self) -> None:
         self.mark_born()

@@ -169,6 +169,11 @@ def count_layer(layer: Layer) -> Count:
     return formula(layer)
 
 
+#: Torch bases that create no parameters of their own.
+_PLAIN_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module", "torch.nn.Sequential",
+                          "torch.nn.ModuleList", "torch.nn.ModuleDict"})
+
+
 def is_torch_module(instance: Instance) -> Optional[bool]:
     """Whether the instance's class derives from ``nn.Module`` (None: cannot tell)."""
     bases = instance.klass.external_bases()
@@ -176,6 +181,15 @@ def is_torch_module(instance: Instance) -> Optional[bool]:
         return True
     if all(isinstance(base, External) or isinstance(base, Builtin) for base in bases):
         return False
+    return None
+
+
+def _unseen_torch_base(instance: Instance) -> Optional[str]:
+    """A torch base class whose own ``__init__`` may create parameters convlint did not see."""
+    for base in instance.klass.external_bases():
+        if isinstance(base, External) and base.qualname.startswith("torch.") and base.qualname not in _PLAIN_BASES:
+            if instance.base_layer is None:
+                return base.qualname
     return None
 
 
@@ -206,9 +220,17 @@ def _walk(value: Any, path: str, result: ModelCount, seen: set) -> None:
         return
     if isinstance(value, Instance):
         module = is_torch_module(value)
-        if module is None:
-            result.unresolved.append(f"{path or '(model)'}: {value.klass.name} derives from a class convlint cannot see")
+        unseen = _unseen_torch_base(value)
+        if module is None or unseen is not None:
+            base = unseen or "a class convlint cannot see"
+            result.unresolved.append(f"{path or '(model)'}: {value.klass.name} derives from {base}")
             return
+        if value.base_layer is not None:
+            layer = value.base_layer
+            count = count_layer(layer)
+            result.rows.append(LayerRow(path or "(model)", f"{value.klass.name}({layer.spec.name})", layer, count))
+            if count.params is None:
+                result.unresolved.append(f"{path or '(model)'} ({value.klass.name}): {count.formula}")
         for name, attribute in value.attributes.items():
             _walk_attribute(attribute, _join(path, name), result, seen)
         if value.container is not None:
