@@ -714,8 +714,9 @@ class Interpreter:
         elif isinstance(obj, ClassValue):
             self.touch(obj.namespace)
             obj.namespace.values[name] = value
-        elif isinstance(obj, Layer):
-            # ``fc.weight = embedding.weight`` ties parameters: the layer's own count no longer holds.
+        elif isinstance(obj, Layer) and not (is_native(value) or isinstance(value, Dim)):
+            # ``fc.weight = embedding.weight`` ties parameters: the layer's own count no longer holds
+            # (a plain number, ``fc.stddev = 0.001``, changes nothing PyTorch counts).
             obj.altered = True
 
     def set_item(self, obj: Any, key: Any, value: Any) -> None:
@@ -1443,6 +1444,10 @@ class Interpreter:
         a subclass of a catalog layer (``class LayerNorm2d(nn.LayerNorm)``) is built as."""
         if instance.container is not None:
             self._fill_container(instance.container, args)
+            return
+        dataclass = next((klass for klass in instance.klass.mro()[1:] if klass.fields is not None), None)
+        if dataclass is not None:
+            self._init_dataclass(instance, dataclass.fields, args)
             return
         spec = _layer_base(instance.klass)
         if spec is not None and node is not None:

@@ -142,6 +142,22 @@ def _layer_norm(layer: Layer) -> Count:
     return Count(total, f"{size} weights" + (f" + {size} biases" if bias else "") + f" = {total:,}")
 
 
+def _multihead_attention(layer: Layer) -> Count:
+    embed = _int(layer.argument("embed_dim"))
+    kdim, vdim = layer.argument("kdim"), layer.argument("vdim")
+    kdim = embed if kdim is None else _int(kdim)
+    vdim = embed if vdim is None else _int(vdim)
+    bias, bias_kv = layer.argument("bias"), layer.argument("add_bias_kv")
+    if embed is None or kdim is None or vdim is None or bias not in (True, False) or bias_kv not in (True, False):
+        return Count(None, "embed_dim, kdim, vdim, bias or add_bias_kv not known")
+    projections = embed * (embed + kdim + vdim) + embed * embed
+    biases = (4 * embed if bias else 0) + (2 * embed if bias_kv else 0)
+    total = projections + biases
+    formula = f"{embed}·({embed}+{kdim}+{vdim}) + {embed}·{embed}"
+    formula += f" + {biases}" if biases else ""
+    return Count(total, f"{formula} = {total:,}")
+
+
 def _prelu(layer: Layer) -> Count:
     size = _int(layer.argument("num_parameters"))
     return Count(size, f"{size} slopes") if size is not None else Count(None, "num_parameters not known")
@@ -156,6 +172,7 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "group_norm": lambda layer: _affine(layer, "num_channels", "affine"),
     "layer_norm": _layer_norm,
     "prelu": _prelu,
+    "multihead_attention": _multihead_attention,
     "none": lambda layer: Count(0, "no parameters"),
 }
 

@@ -128,6 +128,15 @@ _LINEAR = {
         "LazyLinear", (("out_features", REQUIRED), ("bias", True)) + _FACTORY, LINEAR, None, None,
         "out_features", non_negative_params=("out_features",),
     ),
+    # How attention transforms its inputs is the subject of its own issue; its parameters are
+    # counted: in-projections (packed when kdim == vdim == embed_dim), out_proj, bias_k/bias_v.
+    "MultiheadAttention": LayerSpec(
+        "MultiheadAttention",
+        (("embed_dim", REQUIRED), ("num_heads", REQUIRED), ("dropout", 0.0), ("bias", True),
+         ("add_bias_kv", False), ("add_zero_attn", False), ("kdim", None), ("vdim", None),
+         ("batch_first", False)) + _FACTORY,
+        OPAQUE, parameters="multihead_attention",
+    ),
     "Bilinear": LayerSpec(
         "Bilinear",
         (("in1_features", REQUIRED), ("in2_features", REQUIRED), ("out_features", REQUIRED), ("bias", True))
@@ -208,6 +217,7 @@ _ELEMENTWISE = (
     "abs", "exp", "log", "sqrt", "rsqrt", "neg", "clamp", "clip", "square",
 )
 _TENSOR_SAME_SHAPE = _ELEMENTWISE + (
+    "normal_", "uniform_", "zero_", "fill_", "copy_", "trunc_normal_", "bernoulli_", "exponential_",
     "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type_as",
     "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
 )
