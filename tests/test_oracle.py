@@ -118,10 +118,14 @@ def test_oracle(oracle):
         )
 
 
+#: Warnings about parameter totals (CL3xx) mark models that run.
+WARNING_PREFIX = "CL3"
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=display)
 def test_label_agrees_with_markers(path):
     expects = {oracle.expect for oracle in oracles(path)}
-    marks = markers(path)
+    marks = [(line, code) for line, code in markers(path) if not code.startswith(WARNING_PREFIX)]
     if "fails" in expects:
         assert marks, f"{display(path)}: an oracle says fails, but no line carries '# error: CODE'"
     else:

@@ -37,11 +37,22 @@ class FlowFact:
     context: Optional[str]
 
 
+@dataclass(frozen=True)
+class AdjacencyFact:
+    """``consumer`` received ``producer``'s output directly, with nothing in between."""
+
+    producer: Layer
+    consumer: Layer
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
 @dataclass
 class FileFacts:
     module: ModuleSource
     layers: List[LayerFact] = field(default_factory=list)
     flows: List[FlowFact] = field(default_factory=list)
+    adjacencies: List[AdjacencyFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments
@@ -86,6 +97,12 @@ class FileFacts:
             if module is self.module:
                 return node
         return None
+
+    def add_adjacency(self, fact: AdjacencyFact) -> None:
+        key = ("adjacent", id(fact.producer.node), id(fact.consumer.node), id(fact.anchor))
+        if key not in self._seen:
+            self._seen.add(key)
+            self.adjacencies.append(fact)
 
     def where(self, layer: Layer) -> str:
         """``line 4`` in this file, ``blocks.py:12`` in another: for messages."""

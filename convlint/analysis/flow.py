@@ -7,7 +7,7 @@ checks as facts; rules decide which are provably wrong.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, List, Tuple
 
 from convlint.analysis.objects import Layer, Tensor
@@ -159,7 +159,14 @@ def apply_layer(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     handler = _BY_KIND.get(layer.spec.kind)
     if handler is None:
         return Tensor(None, ()), []
-    return handler(layer, tensor)
+    output, checks = handler(layer, tensor)
+    direct = output.origin is layer
+    return (output if output.direct == direct else replace(output, direct=direct)), checks
+
+
+def touched(tensor: Tensor) -> Tensor:
+    """``tensor`` after an operation that keeps its shape but not its values."""
+    return replace(tensor, direct=False) if tensor.direct else tensor
 
 
 def _broadcast_axis(a: Any, b: Any) -> Any:

@@ -22,7 +22,7 @@ import libcst as cst
 
 from convlint.analysis import flow
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
-from convlint.analysis.facts import FileFacts, FlowFact, LayerFact
+from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact
 from convlint.analysis.imports import ModuleSource, Project, absolute_name
 from convlint.analysis.objects import (
     UNKNOWN_ITEMS,
@@ -970,9 +970,9 @@ class Interpreter:
     def tensor_binary(self, kind: type, left: Any, right: Any) -> Any:
         """Arithmetic on tensors: a scalar operand keeps the tensor's shape."""
         if isinstance(left, Tensor) and (is_native(right) or isinstance(right, Dim)):
-            return left
+            return flow.touched(left)
         if isinstance(right, Tensor) and (is_native(left) or isinstance(left, Dim)):
-            return right
+            return flow.touched(right)
         if isinstance(left, Tensor) and isinstance(right, Tensor):
             return flow.broadcast(left, right)
         return UNKNOWN_TENSOR
@@ -983,7 +983,7 @@ class Interpreter:
             truth = self.truth(value)
             return UNKNOWN if truth is None else not truth
         if isinstance(value, Tensor):
-            return value
+            return flow.touched(value)
         if isinstance(node.operator, cst.Minus):
             return multiply(value, -1) if isinstance(value, Dim) else self.binary(cst.Subtract, 0, value)
         if isinstance(node.operator, cst.Plus):
@@ -1563,7 +1563,7 @@ class Interpreter:
     def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments) -> Any:
         """An operation of the functional table on ``tensor``; ``args`` are the rest."""
         if kind == torch_catalog.SAME_SHAPE:
-            return tensor
+            return flow.touched(tensor)
         if kind == torch_catalog.FLATTEN_FUNCTION and args.exact:
             start = args.positional[0] if args.positional else args.keywords.get("start_dim", 0)
             end = args.positional[1] if len(args.positional) > 1 else args.keywords.get("end_dim", -1)
@@ -1830,6 +1830,10 @@ class Interpreter:
 
     def apply_layer(self, layer: Layer, tensor: Tensor) -> Tensor:
         output, checks = flow.apply_layer(layer, tensor)
+        if tensor.direct and tensor.origin is not None:
+            anchor = self.facts.anchor(tensor.origin)
+            if anchor is not None:
+                self.facts.add_adjacency(AdjacencyFact(tensor.origin, layer, anchor, self.context))
         for check in checks:
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
             if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:

@@ -378,6 +378,8 @@ class Tensor:
     rank: Optional[int]
     dims: Tuple[Any, ...]
     origin: Optional[Layer] = None
+    #: True while the tensor is ``origin``'s output exactly as it left it (no operation since).
+    direct: bool = False
 
     def axis(self, index: int) -> Any:
         if self.rank is not None:

@@ -48,6 +48,9 @@ class LayerSpec:
     #: How PyTorch counts the layer's parameters (a formula of ``analysis.params``); None when
     #: convlint does not know, which makes every total containing the layer unknown.
     parameters: Optional[str] = None
+    #: Normalizes away a per-channel constant (subtracts the batch mean): a bias right before
+    #: it is wasted.
+    cancels_bias: bool = False
 
     @property
     def param_names(self) -> Tuple[str, ...]:

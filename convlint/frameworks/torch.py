@@ -89,7 +89,7 @@ def _norm_family() -> Dict[str, LayerSpec]:
         kind = CHANNEL_NORM if rank == 1 else BATCH_NORM
         specs[f"BatchNorm{rank}d"] = LayerSpec(
             f"BatchNorm{rank}d", _BATCH_NORM, kind, rank, "num_features", "num_features", ("num_features",),
-            sized_by=_NORM_STATE, parameters="norm",
+            sized_by=_NORM_STATE, parameters="norm", cancels_bias=True,
         )
         specs[f"InstanceNorm{rank}d"] = LayerSpec(
             f"InstanceNorm{rank}d", _INSTANCE_NORM, CHANNEL_NORM, rank, "num_features", "num_features",
@@ -102,6 +102,7 @@ def _norm_family() -> Dict[str, LayerSpec]:
     specs["SyncBatchNorm"] = LayerSpec(
         "SyncBatchNorm", _BATCH_NORM[:5] + (("process_group", None),) + _FACTORY, CHANNEL_NORM, None,
         "num_features", "num_features", ("num_features",), sized_by=_NORM_STATE, parameters="norm",
+        cancels_bias=True,
     )
     specs["GroupNorm"] = LayerSpec(
         "GroupNorm",

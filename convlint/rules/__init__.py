@@ -6,6 +6,7 @@ from typing import Dict, List, Type
 
 from convlint.rules import (
     channel_mismatch,
+    conv_bias_before_norm,
     file_errors,
     groups_not_divisible,
     non_positive_size,
@@ -21,6 +22,7 @@ _MODULES = (
     groups_not_divisible,
     same_padding_with_stride,
     non_positive_size,
+    conv_bias_before_norm,
 )
 
 
