@@ -49,6 +49,8 @@ class Settings:
     output_format: str = "text"
     cache_dir: Optional[str] = None
     models: Mapping[str, Any] = field(default_factory=dict)
+    #: CL302: the share of a model's parameters above which one layer is reported.
+    dominant_layer_share: float = 0.5
     config_path: Optional[Path] = None
     root: Path = field(default_factory=Path.cwd)
 
@@ -227,6 +229,12 @@ def _cache_dir(key: str, value: Any, origin: _Origin) -> str:
     return os.path.abspath(origin.folder / value)
 
 
+def _share(key: str, value: Any, origin: _Origin) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise origin.error(f"`{key}` must be a number above 0 and at most 1, got {value!r}")
+    return float(value)
+
+
 def _models(key: str, value: Any, origin: _Origin) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise origin.error(f"`{key}` must be a table of tables, got {value!r}")
@@ -246,6 +254,7 @@ _CHECKS: Dict[str, Callable[[str, Any, _Origin], Any]] = {
     "output-format": _output_format,
     "cache-dir": _cache_dir,
     "models": _models,
+    "dominant-layer-share": lambda key, value, origin: _share(key, value, origin),
 }
 
 

@@ -42,7 +42,7 @@ class Linter:
         self.project = Project(search_roots=[settings.root, self.cwd])
 
     def rules_for(self, path: Path) -> List[Rule]:
-        return [rule() for rule in ALL_RULES if self.settings.is_enabled(rule.code, path)]
+        return [rule(self.settings) for rule in ALL_RULES if self.settings.is_enabled(rule.code, path)]
 
     def lint_file(self, path: Path) -> List[Diagnostic]:
         try:

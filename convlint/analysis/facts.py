@@ -47,12 +47,23 @@ class AdjacencyFact:
     context: Optional[str]
 
 
+@dataclass(frozen=True)
+class ModelFact:
+    """A model one of the file's roots built: a module-level model, a class built with its
+    defaults, or what a builder function returned."""
+
+    label: str
+    node: cst.CSTNode
+    model: Any
+
+
 @dataclass
 class FileFacts:
     module: ModuleSource
     layers: List[LayerFact] = field(default_factory=list)
     flows: List[FlowFact] = field(default_factory=list)
     adjacencies: List[AdjacencyFact] = field(default_factory=list)
+    models: List[ModelFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments

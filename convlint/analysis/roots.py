@@ -10,11 +10,11 @@ input whose shape is unknown, so that checks inside blocks do not depend on the 
 
 from __future__ import annotations
 
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Optional
 
 import libcst as cst
 
-from convlint.analysis.facts import FileFacts
+from convlint.analysis.facts import FileFacts, ModelFact
 from convlint.analysis.imports import ModuleSource, Project
 from convlint.analysis.interpreter import BudgetExceeded, Interpreter, Limits
 from convlint.analysis.objects import (
@@ -24,6 +24,7 @@ from convlint.analysis.objects import (
     Container,
     FunctionValue,
     Instance,
+    Layer,
     Namespace,
 )
 from convlint.analysis.values import UNKNOWN
@@ -36,6 +37,9 @@ def analyse(project: Project, source: ModuleSource, limits: Limits = Limits()) -
     interpreter.root_namespace = namespace
     spent = _run_root(interpreter, None, lambda: interpreter.execute_module(source, namespace), source.tree,
                       isolated=False)
+    for name, value in list(namespace.values.items()):
+        if isinstance(value, (Instance, Container)) and value.path and value.path[0][1] is source:
+            facts.models.append(ModelFact(name, source.tree, value))
     for statement in source.tree.body:
         if not isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
             continue
@@ -50,7 +54,8 @@ def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any
     """Check one class or function of the file; returns the interpreter steps it took."""
     if isinstance(value, ClassValue) and value.node is statement and _constructible(value):
         return _run_root(interpreter, None,
-                  lambda: interpreter.instantiate(value, Arguments(), None, symbolic=True), statement)
+                         lambda: interpreter.instantiate(value, Arguments(), None, symbolic=True), statement,
+                         model=f"{value.name}()")
     elif isinstance(statement, cst.FunctionDef):
 
         def run() -> Any:
@@ -60,7 +65,8 @@ def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any
                 function = FunctionValue(statement, interpreter.root, defaults=interpreter.root_defaults(statement))
             return interpreter.call_function(function, Arguments(), None, symbolic=True)
 
-        return _run_root(interpreter, f"{statement.name.value}()", run, statement)
+        label = f"{statement.name.value}()"
+        return _run_root(interpreter, label, run, statement, model=label)
     return 0
 
 
@@ -69,7 +75,7 @@ def _constructible(klass: ClassValue) -> bool:
 
 
 def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode,
-              isolated: bool = True) -> int:
+              isolated: bool = True, model: Optional[str] = None) -> int:
     """Run one root. Every root but the module body starts from the module's state and leaves it
     as it found it, so that no root's result depends on the order of definitions."""
     interpreter.context = label
@@ -78,7 +84,9 @@ def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node
     frame = interpreter.open_frame() if isolated else None
     try:
         try:
-            run()
+            built = run()
+            if model is not None and isinstance(built, (Instance, Container, Layer)):
+                interpreter.facts.models.append(ModelFact(model, node, built))
         except Exception as signal:
             if not _is_control(signal):
                 raise

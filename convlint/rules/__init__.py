@@ -7,6 +7,7 @@ from typing import Dict, List, Type
 from convlint.rules import (
     channel_mismatch,
     conv_bias_before_norm,
+    dominant_layer,
     file_errors,
     groups_not_divisible,
     non_positive_size,
@@ -23,6 +24,7 @@ _MODULES = (
     same_padding_with_stride,
     non_positive_size,
     conv_bias_before_norm,
+    dominant_layer,
 )
 
 

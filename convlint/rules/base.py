@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from convlint.analysis.facts import FileFacts
+    from convlint.config import Settings
 
 EXPECTED_MARK = re.compile(r"#\s*error:\s*(?P<code>CL\d{3})")
 
@@ -52,6 +53,9 @@ class Rule:
     valid: ClassVar[Sequence[str]] = ()
     #: Snippets the rule must reject; each rejected line carries ``# error: CODE``.
     invalid: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, settings: Optional["Settings"] = None) -> None:
+        self.settings = settings
 
     def check(self, facts: "FileFacts") -> Iterable[Finding]:
         return ()
