@@ -61,6 +61,16 @@ class Settings:
         ignored = _per_file_ignored(self.per_file_ignores, _absolute(self.root), _absolute(path))
         return not any(_selects(selector, code) for selector in ignored)
 
+    def models_for(self, path: Path) -> Tuple[Tuple[str, Mapping[str, Any]], ...]:
+        """The ``[tool.convlint.models]`` entries of ``path``: (expression, entry)."""
+        target = Path(_absolute(path))
+        found = []
+        for name, entry in self.models.items():
+            file, _, expression = name.partition(":")
+            if Path(_absolute(Path(self.root) / file)) == target:
+                found.append((expression, entry))
+        return tuple(found)
+
     def is_excluded(self, path: Path) -> bool:
         """Whether ``path`` itself (not the folders above it) matches ``exclude`` or ``extend-exclude``."""
         absolute, root = _absolute(path), _absolute(self.root)
@@ -235,12 +245,41 @@ def _share(key: str, value: Any, origin: _Origin) -> float:
     return float(value)
 
 
+def _count(value: Any, smallest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= smallest
+
+
+#: What an entry of ``[tool.convlint.models]`` may say, and what each value must be.
+_MODEL_ENTRY = {
+    "params": ("a whole number of parameters", lambda v: _count(v, 0)),
+    "max-params": ("a positive whole number", lambda v: _count(v, 1)),
+    "input-shape": ("a list of positive sizes", lambda v: isinstance(v, list) and all(_count(s, 1) for s in v)),
+}
+
+
 def _models(key: str, value: Any, origin: _Origin) -> Mapping[str, Any]:
+    """``"models/net.py:Net()" = { params = 1199882, max-params = 2000000 }``: a file (relative
+    to the config's folder), a call evaluated in it, and what its total must be."""
+    import libcst as cst
+
     if not isinstance(value, Mapping):
         raise origin.error(f"`{key}` must be a table of tables, got {value!r}")
     for name, entry in value.items():
         if not isinstance(entry, Mapping):
             raise origin.error(f"`{key}.{name}` must be a table, got {entry!r}")
+        file, _, expression = name.partition(":")
+        if not file or not expression:
+            raise origin.error(f"`{key}` keys name a file and a call, as \"models/net.py:Net()\", got {name!r}")
+        try:
+            cst.parse_expression(expression)
+        except cst.ParserSyntaxError:
+            raise origin.error(f"`{key}.{name}`: `{expression}` is not a Python expression") from None
+        for field_name, field_value in entry.items():
+            if field_name not in _MODEL_ENTRY:
+                raise origin.error(f"unknown key `{field_name}` in `{key}.{name}`")
+            what, valid = _MODEL_ENTRY[field_name]
+            if not valid(field_value):
+                raise origin.error(f"`{key}.{name}.{field_name}` must be {what}, got {field_value!r}")
     return value
 
 

@@ -63,7 +63,8 @@ class Linter:
         except SourceError as error:
             return self._file_error(shown, rules, error.code, error.detail, error.line, error.column)
         try:
-            facts = analyse(self.project, source)
+            facts = analyse(self.project, source, models=[expression for expression, _ in
+                                                          self.settings.models_for(path)])
             return self._diagnostics(shown, source, facts, rules)
         except RecursionError:
             return self._file_error(shown, rules, "CL003", "the file is nested too deeply to analyse")
@@ -97,7 +98,7 @@ class Linter:
         result = []
         for rule, finding in findings:
             line, column, end_line, end_column = source.position(finding.node)
-            key = (rule.code, line, column)
+            key = (rule.code, line, column) if rule.one_per_place else (rule.code, line, column, finding.message)
             if key in seen or is_suppressed(suppressions, line, rule.code):
                 continue
             seen.add(key)

@@ -98,8 +98,8 @@ def test_load_reads_every_key(tmp_path):
         "tests/**" = ["CL001"]
         "!src/**" = ["CL003", "CL002"]
 
-        [tool.convlint.models.resnet]
-        input = [1, 3, 224, 224]
+        [tool.convlint.models]
+        "models/resnet.py:resnet18()" = { params = 11689512, input-shape = [1, 3, 224, 224] }
     """)
     (tmp_path / "src").mkdir()
     settings = load_settings(tmp_path / "src")
@@ -112,7 +112,7 @@ def test_load_reads_every_key(tmp_path):
         extend_exclude=("legacy/*.py",),
         output_format="json",
         cache_dir=str(tmp_path / ".cache" / "convlint"),
-        models={"resnet": {"input": [1, 3, 224, 224]}},
+        models={"models/resnet.py:resnet18()": {"params": 11689512, "input-shape": [1, 3, 224, 224]}},
         config_path=path,
         root=tmp_path,
     )
@@ -183,6 +183,10 @@ def test_snake_case_key_is_unknown(tmp_path):
         ('per-file-ignores = {"x.py" = "CL001"}', "`per-file-ignores` must be a list of rule codes, got 'CL001'"),
         ("models = 3", "`models` must be a table of tables, got 3"),
         ("models = {resnet = 3}", "`models.resnet` must be a table, got 3"),
+        ("models = {resnet = {params = 3}}", '`models` keys name a file and a call, as "models/net.py:Net()", got \'resnet\''),
+        ('models = {"a.py:Net(" = {params = 3}}', "`models.a.py:Net(`: `Net(` is not a Python expression"),
+        ('models = {"a.py:Net()" = {parms = 3}}', "unknown key `parms` in `models.a.py:Net()`"),
+        ('models = {"a.py:Net()" = {params = -1}}', "`models.a.py:Net().params` must be a whole number of parameters, got -1"),
         ('exclude = ["a{b"]', "invalid glob `a{b` in `exclude`: unclosed `{`"),
         ('per-file-ignores = {"!x[" = ["CL001"]}', "invalid glob `x[` in `per-file-ignores`: unclosed `[`"),
     ],

@@ -24,7 +24,7 @@ EXAMPLES = [
 def test_rule_example(rule, source, tmp_path: Path) -> None:
     path = tmp_path / "example.py"
     path.write_text(source)
-    settings = load_settings(tmp_path, isolated=True, overrides={"select": [rule.code]})
+    settings = load_settings(tmp_path, isolated=True, overrides={"select": [rule.code], **rule.example_settings})
     found = sorted((d.line, d.code) for d in Linter(settings, tmp_path).lint_paths([path]))
     assert found == sorted(expected_lines(source))
 

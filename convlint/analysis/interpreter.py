@@ -1318,6 +1318,8 @@ class Interpreter:
             self.facts.budget_notes.append((self._current_site(), "call depth limit"))
             return UNKNOWN
         bound = self._bind_parameters(function, args, symbolic)
+        if bound is None:
+            return UNKNOWN
         if function.owner is not None and args.positional:
             bound[_SUPER] = Super(function.owner, args.positional[0])
         scope = Scope(Namespace(bound), function.closure, function.module)
@@ -1377,9 +1379,10 @@ class Interpreter:
             joined = join_values(joined, value)
         return joined
 
-    def _bind_parameters(self, function: FunctionValue, args: Arguments, symbolic: bool) -> Dict[str, Any]:
+    def _bind_parameters(self, function: FunctionValue, args: Arguments, symbolic: bool) -> Optional[Dict[str, Any]]:
         """Python's argument binding; a parameter nothing binds is unknown (or a symbol for a
-        root's required parameter)."""
+        root's required parameter). None when Python would refuse the call (an argument no
+        parameter takes)."""
         params = function.node.params
         positional = [p.name.value for p in itertools.chain(params.posonly_params, params.params)]
         keyword_only = [p.name.value for p in params.kwonly_params]
@@ -1413,6 +1416,10 @@ class Interpreter:
             bound[star.name.value] = tuple(extra_positional) if exact else UNKNOWN
         if params.star_kwarg is not None:
             bound[params.star_kwarg.name.value] = DictValue(extra_keywords, complete=not args.open_keywords)
+        elif any(not isinstance(value, MaybeMissing) for value in extra_keywords.values()):
+            return None
+        if extra_positional and not isinstance(star, cst.Param):
+            return None
         return bound
 
     def module_namespace_of(self, source: ModuleSource) -> Namespace:
@@ -1432,8 +1439,10 @@ class Interpreter:
         if init is None and klass.fields is not None:
             self._init_dataclass(instance, klass.fields, args)
         elif isinstance(init, FunctionValue):
-            self.call_function(init, Arguments([instance] + args.positional, args.keywords, args.open_positional,
-                                               args.open_keywords), node, symbolic=symbolic, implicit=1)
+            arguments = Arguments([instance] + args.positional, args.keywords, args.open_positional, args.open_keywords)
+            if self._bind_parameters(init, arguments, symbolic) is None:
+                return UNKNOWN
+            self.call_function(init, arguments, node, symbolic=symbolic, implicit=1)
         else:
             self._init_torch_base(instance, args, node)
         self.created.append(instance)

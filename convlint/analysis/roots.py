@@ -10,13 +10,13 @@ input whose shape is unknown, so that checks inside blocks do not depend on the 
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence
 
 import libcst as cst
 
 from convlint.analysis.facts import FileFacts, ModelFact
 from convlint.analysis.imports import ModuleSource, Project
-from convlint.analysis.interpreter import BudgetExceeded, Interpreter, Limits
+from convlint.analysis.interpreter import BudgetExceeded, Interpreter, Limits, Scope
 from convlint.analysis.objects import (
     UNKNOWN_TENSOR,
     Arguments,
@@ -30,7 +30,10 @@ from convlint.analysis.objects import (
 from convlint.analysis.values import UNKNOWN
 
 
-def analyse(project: Project, source: ModuleSource, limits: Limits = Limits()) -> FileFacts:
+def analyse(project: Project, source: ModuleSource, limits: Limits = Limits(),
+            models: Sequence[str] = ()) -> FileFacts:
+    """The facts of one file. ``models`` are calls to evaluate in it (``[tool.convlint.models]``),
+    whose models are recorded under their expression."""
     facts = FileFacts(source)
     interpreter = Interpreter(project, source, facts, limits)
     namespace = Namespace({"__name__": UNKNOWN})
@@ -47,6 +50,10 @@ def analyse(project: Project, source: ModuleSource, limits: Limits = Limits()) -
             facts.budget_notes.append((statement, f"more than {limits.file_steps} interpreter steps in the file"))
             break
         spent += _run_definition(interpreter, statement, namespace.values.get(statement.name.value))
+    scope = Scope(namespace, None, source)
+    for expression in models:
+        node = cst.parse_expression(expression)
+        _run_root(interpreter, expression, lambda: interpreter.evaluate(node, scope), source.tree, model=expression)
     return facts
 
 

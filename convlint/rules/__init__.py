@@ -8,6 +8,7 @@ from convlint.rules import (
     channel_mismatch,
     conv_bias_before_norm,
     dominant_layer,
+    expected_params,
     file_errors,
     groups_not_divisible,
     non_positive_size,
@@ -25,6 +26,7 @@ _MODULES = (
     non_positive_size,
     conv_bias_before_norm,
     dominant_layer,
+    expected_params,
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Iterable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Optional, Sequence, Tuple
 
 from convlint.diagnostics import ERROR
 
@@ -49,6 +49,11 @@ class Rule:
     summary: ClassVar[str]
     severity: ClassVar[str] = ERROR
     enabled_by_default: ClassVar[bool] = True
+    #: Several findings of the rule at one place are one diagnostic (the same mistake seen
+    #: through several instantiations), unless each finding is a check of its own.
+    one_per_place: ClassVar[bool] = True
+    #: Settings (as ``[tool.convlint]`` keys) under which the examples are checked.
+    example_settings: ClassVar[Mapping[str, Any]] = {}
     #: Snippets the rule must accept silently.
     valid: ClassVar[Sequence[str]] = ()
     #: Snippets the rule must reject; each rejected line carries ``# error: CODE``.
