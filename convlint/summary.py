@@ -215,6 +215,8 @@ def command(argv: List[str]) -> int:
                                          "the file can build without arguments)")
     parser.add_argument("--depth", type=int, help="show layers down to this depth, summing deeper ones")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--write-expected", action="store_true",
+                        help="record each exact total in [tool.convlint.models] of the configuration (CL303)")
     args = parser.parse_args(argv)
     if not args.path.is_file():
         raise UsageError(f"path `{args.path}` is not a file")
@@ -230,4 +232,31 @@ def command(argv: List[str]) -> int:
         raise UsageError(str(error)) from None
     render = render_json if args.format == "json" else render_text
     sys.stdout.write(render(summaries, cwd, args.depth))
+    if args.write_expected:
+        _write_expected(summaries, settings, cwd)
     return 0
+
+
+def _write_expected(summaries: List[ModelSummary], settings: Any, cwd: Path) -> None:
+    import os
+    import sys
+
+    from convlint.expected import ExpectedError, record
+    from convlint.files import UsageError
+
+    config = settings.config_path or cwd / "pyproject.toml"
+    totals = {}
+    for summary in summaries:
+        key = f"{Path(os.path.relpath(summary.source.path, settings.root)).as_posix()}:{summary.name}"
+        if summary.count.total is None:
+            print(f"not recorded: {key} (its total is not known exactly)", file=sys.stderr)
+        else:
+            totals[key] = summary.count.total
+    if not totals:
+        return
+    try:
+        record(config, totals)
+    except ExpectedError as error:
+        raise UsageError(str(error)) from None
+    for key, total in totals.items():
+        print(f"recorded in {config}: {json.dumps(key)} = {{ params = {total} }}", file=sys.stderr)
