@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, List, Tuple
 
-from convlint.analysis.objects import Layer, Tensor
+from convlint.analysis.objects import Layer, ListValue, Tensor
 from convlint.analysis.values import UNKNOWN, as_dim, multiply, provably_equal
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
@@ -92,7 +92,9 @@ def _layer_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     shape = layer.argument("normalized_shape")
     if as_dim(shape) is not None:
         shape = (shape,)
-    if not isinstance(shape, (tuple, list)):
+    if isinstance(shape, ListValue) and shape.complete:
+        shape = tuple(shape.items)
+    if not isinstance(shape, tuple):
         return tensor, []
     checks = [
         Check("normalized_shape", expected, tensor.axis(index - len(shape)))

@@ -129,6 +129,8 @@ def _affine(layer: Layer, size_name: str, flag: str) -> Count:
 
 def _layer_norm(layer: Layer) -> Count:
     shape = layer.argument("normalized_shape")
+    if isinstance(shape, ListValue) and shape.complete:
+        shape = tuple(shape.items)
     sizes = shape if isinstance(shape, tuple) else (shape,)
     affine, bias = layer.argument("elementwise_affine"), layer.argument("bias")
     if affine is False:
@@ -158,6 +160,71 @@ def _multihead_attention(layer: Layer) -> Count:
     return Count(total, f"{formula} = {total:,}")
 
 
+def _embedding(layer: Layer) -> Count:
+    rows, width = _int(layer.argument("num_embeddings")), _int(layer.argument("embedding_dim"))
+    if rows is None or width is None or layer.argument("_weight") is not None:
+        return Count(None, "num_embeddings or embedding_dim not known, or a given _weight")
+    return Count(rows * width, f"{rows}·{width} = {rows * width:,}")
+
+
+def _recurrent(gates: int) -> Callable[[Layer], Count]:
+    """PyTorch's RNN weights: per layer and direction, ``weight_ih`` (gates·H × input),
+    ``weight_hh`` (gates·H × H, or × proj_size), two biases of gates·H, and LSTM's ``weight_hr``."""
+
+    def count(layer: Layer) -> Count:
+        size, hidden = _int(layer.argument("input_size")), _int(layer.argument("hidden_size"))
+        layers = _int(layer.argument("num_layers"))
+        projection = _int(layer.argument("proj_size")) if "proj_size" in layer.arguments else 0
+        bias, bidirectional = layer.argument("bias"), layer.argument("bidirectional")
+        if None in (size, hidden, layers, projection) or bias not in (True, False) or \
+                bidirectional not in (True, False):
+            return Count(None, "sizes, num_layers, bias or bidirectional not known")
+        directions = 2 if bidirectional else 1
+        output = projection or hidden
+        total = 0
+        for index in range(layers):
+            width = size if index == 0 else output * directions
+            per_direction = gates * hidden * (width + output) + (2 * gates * hidden if bias else 0)
+            per_direction += projection * hidden
+            total += directions * per_direction
+        formula = f"{directions}·Σ over {layers} layers of {gates}·{hidden}·(input + {output})"
+        formula += f" + 2·{gates}·{hidden}" if bias else ""
+        formula += f" + {projection}·{hidden}" if projection else ""
+        return Count(total, f"{formula} = {total:,}")
+
+    return count
+
+
+def _cell(gates: int) -> Callable[[Layer], Count]:
+    def count(layer: Layer) -> Count:
+        size, hidden, bias = _int(layer.argument("input_size")), _int(layer.argument("hidden_size")), \
+            layer.argument("bias")
+        if size is None or hidden is None or bias not in (True, False):
+            return Count(None, "sizes or bias not known")
+        weight = gates * hidden * (size + hidden)
+        return _with_bias(weight, f"{gates}·{hidden}·({size}+{hidden})", bias, 2 * gates * hidden)
+
+    return count
+
+
+def _transformer_layer(attentions: int, norms: int) -> Callable[[Layer], Count]:
+    """Self-attention (and cross-attention), two feed-forward Linears and the LayerNorms."""
+
+    def count(layer: Layer) -> Count:
+        width, hidden, bias = _int(layer.argument("d_model")), _int(layer.argument("dim_feedforward")), \
+            layer.argument("bias")
+        if width is None or hidden is None or bias not in (True, False):
+            return Count(None, "d_model, dim_feedforward or bias not known")
+        attention = 4 * width * width + (4 * width if bias else 0)
+        feed_forward = 2 * width * hidden + ((hidden + width) if bias else 0)
+        norm = (2 if bias else 1) * width
+        total = attentions * attention + feed_forward + norms * norm
+        return Count(total, f"{attentions}×attention {attention:,} + feed-forward {feed_forward:,} + "
+                            f"{norms}×LayerNorm {norm:,} = {total:,}")
+
+    return count
+
+
 def _prelu(layer: Layer) -> Count:
     size = _int(layer.argument("num_parameters"))
     return Count(size, f"{size} slopes") if size is not None else Count(None, "num_parameters not known")
@@ -173,6 +240,15 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "layer_norm": _layer_norm,
     "prelu": _prelu,
     "multihead_attention": _multihead_attention,
+    "embedding": _embedding,
+    "rnn": _recurrent(1),
+    "gru": _recurrent(3),
+    "lstm": _recurrent(4),
+    "rnn_cell": _cell(1),
+    "gru_cell": _cell(3),
+    "lstm_cell": _cell(4),
+    "transformer_encoder_layer": _transformer_layer(attentions=1, norms=2),
+    "transformer_decoder_layer": _transformer_layer(attentions=2, norms=3),
     "none": lambda layer: Count(0, "no parameters"),
 }
 

@@ -118,6 +118,17 @@ def _norm_family() -> Dict[str, LayerSpec]:
     return specs
 
 
+# RNNBase's signature, as LSTM and GRU take it (RNN adds ``nonlinearity`` fourth).
+_RECURRENT = (
+    ("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1), ("bias", True), ("batch_first", False),
+    ("dropout", 0.0), ("bidirectional", False), ("proj_size", 0),
+)
+_CELL = (("input_size", REQUIRED), ("hidden_size", REQUIRED), ("bias", True))
+_TRANSFORMER_LAYER = (
+    ("d_model", REQUIRED), ("nhead", REQUIRED), ("dim_feedforward", 2048), ("dropout", 0.1), ("activation", "relu"),
+    ("layer_norm_eps", 1e-5), ("batch_first", False), ("norm_first", False), ("bias", True),
+) + _FACTORY
+
 _LINEAR = {
     "Linear": LayerSpec(
         "Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + _FACTORY,
@@ -138,6 +149,31 @@ _LINEAR = {
          ("batch_first", False)) + _FACTORY,
         OPAQUE, parameters="multihead_attention",
     ),
+    "Embedding": LayerSpec(
+        "Embedding",
+        (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("padding_idx", None), ("max_norm", None),
+         ("norm_type", 2.0), ("scale_grad_by_freq", False), ("sparse", False), ("_weight", None),
+         ("_freeze", False)) + _FACTORY,
+        OPAQUE, parameters="embedding",
+    ),
+    "EmbeddingBag": LayerSpec(
+        "EmbeddingBag",
+        (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("max_norm", None), ("norm_type", 2.0),
+         ("scale_grad_by_freq", False), ("mode", "mean"), ("sparse", False), ("_weight", None),
+         ("include_last_offset", False), ("padding_idx", None)) + _FACTORY,
+        OPAQUE, parameters="embedding",
+    ),
+    "RNN": LayerSpec("RNN", _RECURRENT[:3] + (("nonlinearity", "tanh"),) + _RECURRENT[3:7] + _FACTORY, OPAQUE,
+                     parameters="rnn"),
+    "LSTM": LayerSpec("LSTM", _RECURRENT + _FACTORY, OPAQUE, parameters="lstm"),
+    "GRU": LayerSpec("GRU", _RECURRENT[:7] + _FACTORY, OPAQUE, parameters="gru"),
+    "RNNCell": LayerSpec("RNNCell", _CELL + (("nonlinearity", "tanh"),) + _FACTORY, OPAQUE, parameters="rnn_cell"),
+    "LSTMCell": LayerSpec("LSTMCell", _CELL + _FACTORY, OPAQUE, parameters="lstm_cell"),
+    "GRUCell": LayerSpec("GRUCell", _CELL + _FACTORY, OPAQUE, parameters="gru_cell"),
+    "TransformerEncoderLayer": LayerSpec("TransformerEncoderLayer", _TRANSFORMER_LAYER, OPAQUE,
+                                         parameters="transformer_encoder_layer"),
+    "TransformerDecoderLayer": LayerSpec("TransformerDecoderLayer", _TRANSFORMER_LAYER, OPAQUE,
+                                         parameters="transformer_decoder_layer"),
     "Bilinear": LayerSpec(
         "Bilinear",
         (("in1_features", REQUIRED), ("in2_features", REQUIRED), ("out_features", REQUIRED), ("bias", True))
