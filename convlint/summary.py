@@ -5,8 +5,9 @@ Like torchinfo's table, with the formula behind every number; a total is exact o
 
 from __future__ import annotations
 
+import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -15,7 +16,16 @@ import libcst as cst
 from convlint.analysis.facts import FileFacts
 from convlint.analysis.imports import ModuleSource, Project
 from convlint.analysis.interpreter import CONTROL_SIGNALS, BudgetExceeded, Interpreter, Limits, Scope
-from convlint.analysis.objects import Arguments, ClassValue, Container, FunctionValue, Instance, Layer, Namespace
+from convlint.analysis.objects import (
+    Arguments,
+    ClassValue,
+    Container,
+    FunctionValue,
+    Instance,
+    Layer,
+    Namespace,
+    Tensor,
+)
 from convlint.analysis.params import ModelCount, count_model, is_torch_module
 from convlint.analysis.values import UNKNOWN
 
@@ -30,6 +40,8 @@ class ModelSummary:
     source: ModuleSource
     line: Optional[int]
     count: ModelCount
+    #: With an input shape: each layer's fully known output shape, by ``id`` of the layer.
+    output_shapes: Dict[int, Tuple[int, ...]] = field(default_factory=dict)
 
 
 def _is_model(value: Any) -> bool:
@@ -74,6 +86,17 @@ class _ModelBuilder:
             interpreter.reset()
             del frame
 
+    def output_shapes(self, model: Any, shape: Tuple[int, ...]) -> Dict[int, Tuple[int, ...]]:
+        """Run ``model`` forward on an input of ``shape``; the layers' known output shapes."""
+        outputs: Dict[int, Tensor] = {}
+        self.interpreter.outputs = outputs
+        try:
+            self.build(lambda: self.interpreter.call_module(model, Arguments([Tensor(len(shape), shape)]), None))
+        finally:
+            self.interpreter.outputs = None
+        return {key: tuple(t.dims) for key, t in outputs.items()
+                if t.rank is not None and all(type(size) is int for size in t.dims)}
+
     def evaluate(self, expression: str) -> Any:
         try:
             node = cst.parse_expression(expression)
@@ -115,15 +138,23 @@ class _ModelBuilder:
 
 
 def summarize(project: Project, path: Path, expression: Optional[str] = None,
-              limits: Limits = Limits()) -> List[ModelSummary]:
+              input_shape: Optional[Tuple[int, ...]] = None, limits: Limits = Limits()) -> List[ModelSummary]:
     source = project.load(path)
     builder = _ModelBuilder(project, source, limits)
     if expression is not None:
         value = builder.evaluate(expression)
         if not _is_model(value):
             raise SummaryError(f"`{expression}` does not evaluate to a model convlint can follow in {path}")
-        return [ModelSummary(expression, source, None, count_model(value))]
-    return [ModelSummary(name, source, line, count_model(value)) for name, line, value in builder.candidates()]
+        found = [(expression, None, value)]
+    else:
+        found = builder.candidates()
+    summaries = []
+    for name, line, value in found:
+        summary = ModelSummary(name, source, line, count_model(value))
+        if input_shape is not None:
+            summary.output_shapes = builder.output_shapes(value, input_shape)
+        summaries.append(summary)
+    return summaries
 
 
 def _grouped(summary: ModelSummary, depth: Optional[int]) -> List[Dict[str, Any]]:
@@ -139,9 +170,12 @@ def _grouped(summary: ModelSummary, depth: Optional[int]) -> List[Dict[str, Any]
             entry["params"] = None if entry["params"] is None or row.count.params is None \
                 else entry["params"] + row.count.params
             entry["type"], entry["formula"], entry["layers"] = "…", "sum of its layers", entry["layers"] + 1
+            shape = summary.output_shapes.get(id(row.layer)) if row.layer is not None else None
+            entry["output_shape"] = list(shape) if shape else None
             continue
+        shape = summary.output_shapes.get(id(row.layer)) if row.layer is not None else None
         entry = {"path": key, "type": row.type_name, "line": line, "params": row.count.params,
-                 "formula": row.count.formula, "output_shape": None, "layers": 1}
+                 "formula": row.count.formula, "output_shape": list(shape) if shape else None, "layers": 1}
         index[key] = entry
         rows.append(entry)
     return rows
@@ -174,10 +208,14 @@ def render_text(summaries: List[ModelSummary], cwd: Path, depth: Optional[int] =
         rows = _grouped(summary, depth)
         width = max([len(r["path"]) for r in rows] + [5])
         type_width = max([len(r["type"]) for r in rows] + [4])
-        out.append(f"{'Layer':<{width}}  {'Type':<{type_width}}  {'Params':>12}  Formula")
+        shapes = {id(r): _shape_text(r["output_shape"]) for r in rows}
+        shape_width = max([len(text) for text in shapes.values()] + [12]) if summary.output_shapes else 0
+        shape_header = f"  {'Output shape':<{shape_width}}" if shape_width else ""
+        out.append(f"{'Layer':<{width}}  {'Type':<{type_width}}{shape_header}  {'Params':>12}  Formula")
         for row in rows:
             params = f"{row['params']:,}" if row["params"] is not None else "?"
-            out.append(f"{row['path']:<{width}}  {row['type']:<{type_width}}  {params:>12}  {row['formula']}")
+            shape = f"  {shapes[id(row)]:<{shape_width}}" if shape_width else ""
+            out.append(f"{row['path']:<{width}}  {row['type']:<{type_width}}{shape}  {params:>12}  {row['formula']}")
         count = summary.count
         if count.total is not None:
             out.append(f"Total params: {count.total:,}")
@@ -191,6 +229,20 @@ def render_text(summaries: List[ModelSummary], cwd: Path, depth: Optional[int] =
     return "\n".join(out)
 
 
+def _shape_text(shape: Optional[List[int]]) -> str:
+    return "[" + ", ".join(str(size) for size in shape) + "]" if shape else "—"
+
+
+def _input_shape(text: str) -> Tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.replace("(", "").replace(")", "").split(",") if part.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or any(size <= 0 for size in sizes):
+        raise argparse.ArgumentTypeError(f"`{text}` is not a shape such as 1,3,224,224")
+    return sizes
+
+
 def _shown(path: Path, cwd: Path) -> str:
     from convlint.runner import display_path
 
@@ -199,7 +251,6 @@ def _shown(path: Path, cwd: Path) -> str:
 
 def command(argv: List[str]) -> int:
     """``convlint summary PATH [--model EXPR] [--depth N] [--format text|json]``."""
-    import argparse
     import sys
 
     from convlint.analysis.imports import SourceError
@@ -213,6 +264,8 @@ def command(argv: List[str]) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--model", help='a call evaluated in the file, e.g. "resnet50()" (default: every model '
                                          "the file can build without arguments)")
+    parser.add_argument("--input-shape", type=_input_shape,
+                        help="the shape of the tensor passed to forward, e.g. 1,3,224,224: shows each layer's output shape")
     parser.add_argument("--depth", type=int, help="show layers down to this depth, summing deeper ones")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--write-expected", action="store_true",
@@ -225,7 +278,7 @@ def command(argv: List[str]) -> int:
     cwd = Path.cwd()
     settings = load_settings(cwd)
     try:
-        summaries = summarize(Project([settings.root, cwd]), args.path, args.model)
+        summaries = summarize(Project([settings.root, cwd]), args.path, args.model, args.input_shape)
     except SourceError as error:
         raise UsageError(f"cannot read {args.path}: {error.detail}") from None
     except SummaryError as error:

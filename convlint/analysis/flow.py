@@ -14,6 +14,7 @@ from convlint.analysis.objects import Layer, ListValue, Tensor
 from convlint.analysis.values import UNKNOWN, as_dim, multiply, provably_equal
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
+    POOL,
     BATCH_NORM,
     CHANNEL_NORM,
     CONV,
@@ -57,8 +58,59 @@ def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     # A convolution's input is batched in model code; its output keeps the input's rank, so with
     # an unknown input rank the batched form (rank + 2) is taken.
     out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
-    dims = (UNKNOWN,) * (out_rank - rank - 1) + (layer.argument(layer.spec.out_param),) + (UNKNOWN,) * rank
-    return Tensor(out_rank, dims, layer), checks
+    batch = (tensor.axis(0),) if out_rank == rank + 2 and tensor.rank == out_rank else (UNKNOWN,) * (out_rank - rank - 1)
+    spatial = _sliding_window(layer, tensor, rank, transposed=layer.spec.parameters == "conv_transpose")
+    return Tensor(out_rank, batch + (layer.argument(layer.spec.out_param),) + spatial, layer), checks
+
+
+def _per_axis(value: Any, rank: int) -> Tuple[Any, ...]:
+    values = value if isinstance(value, tuple) else (value,) * rank
+    return values if len(values) == rank else (UNKNOWN,) * rank
+
+
+def _window_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool = False) -> Any:
+    """PyTorch's output size of a convolution or pooling along one axis."""
+    if not all(type(v) is int for v in (size, kernel, stride, padding, dilation)) or stride <= 0:
+        return UNKNOWN
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if span < 0:
+        return UNKNOWN
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # the last window must start inside the input or its left padding
+    return out
+
+
+def _transposed_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, extra: Any) -> Any:
+    if not all(type(v) is int for v in (size, kernel, stride, padding, dilation, extra)):
+        return UNKNOWN
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + extra + 1
+
+
+def _sliding_window(layer: Layer, tensor: Tensor, rank: int, transposed: bool = False) -> Tuple[Any, ...]:
+    """The spatial sizes after a convolution or pooling window slides over ``tensor``."""
+    sizes = tuple(tensor.axis(index - rank) for index in range(rank))
+    kernel = _per_axis(layer.argument("kernel_size"), rank)
+    stride_argument = layer.argument("stride")
+    stride = kernel if stride_argument is None else _per_axis(stride_argument, rank)
+    padding_argument = layer.argument("padding")
+    if padding_argument == "same":
+        return sizes
+    padding = _per_axis(0 if padding_argument == "valid" else padding_argument, rank)
+    dilation = _per_axis(layer.argument("dilation"), rank) if "dilation" in layer.arguments else (1,) * rank
+    if transposed:
+        extra = _per_axis(layer.argument("output_padding"), rank)
+        return tuple(_transposed_size(*values) for values in zip(sizes, kernel, stride, padding, dilation, extra))
+    ceil_mode = layer.argument("ceil_mode") is True
+    return tuple(_window_size(*values, ceil_mode=ceil_mode) for values in zip(sizes, kernel, stride, padding, dilation))
+
+
+def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    rank = layer.spec.spatial_rank or 0
+    if tensor.rank is None or tensor.rank < rank + 1:
+        return _spatial(layer, tensor)
+    spatial = _sliding_window(layer, tensor, rank)
+    return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin), []
 
 
 def _linear(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -153,6 +205,7 @@ _BY_KIND = {
     PASS_THROUGH: lambda layer, tensor: (tensor, []),
     SPATIAL: _spatial,
     ADAPTIVE_POOL: _adaptive_pool,
+    POOL: _pool,
     FLATTEN: _flatten,
 }
 

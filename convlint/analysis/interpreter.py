@@ -238,6 +238,8 @@ class Interpreter:
         self.module_stack: List[ModuleSource] = []
         #: Models and containers whose forward has run for the current root.
         self.forwarded: Set[int] = set()
+        #: When set, each layer's output tensor of a forward run, by layer (``summary --input-shape``).
+        self.outputs: Optional[Dict[int, Tensor]] = None
         #: The root file's own namespace, executed fresh for every linted file.
         self.root_namespace: Optional[Namespace] = None
 
@@ -1839,6 +1841,8 @@ class Interpreter:
 
     def apply_layer(self, layer: Layer, tensor: Tensor) -> Tensor:
         output, checks = flow.apply_layer(layer, tensor)
+        if self.outputs is not None:
+            self.outputs.setdefault(id(layer), output)
         if tensor.direct and tensor.origin is not None:
             anchor = self.facts.anchor(tensor.origin)
             if anchor is not None:

@@ -23,6 +23,7 @@ CHANNEL_NORM = "channel_norm"  # checks axis 1 (any rank >= 2), e.g. GroupNorm, 
 LAYER_NORM = "layer_norm"  # checks the trailing dims against normalized_shape
 PASS_THROUGH = "pass_through"  # same shape out as in (activations, dropout, Identity)
 SPATIAL = "spatial"  # keeps batch and channels, changes the spatial sizes (pooling, padding)
+POOL = "pool"  # keeps batch and channels, a window slides over the spatial axes
 ADAPTIVE_POOL = "adaptive_pool"  # keeps batch and channels, spatial sizes become output_size
 FLATTEN = "flatten"  # merges start_dim..end_dim
 OPAQUE = "opaque"  # known layer whose output the analysis does not model

@@ -6,6 +6,7 @@ from typing import Dict, Optional
 
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
+    POOL,
     BATCH_NORM,
     CHANNEL_NORM,
     CONV,
@@ -129,6 +130,11 @@ _TRANSFORMER_LAYER = (
     ("layer_norm_eps", 1e-5), ("batch_first", False), ("norm_first", False), ("bias", True),
 ) + _FACTORY
 
+_MAX_POOL = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
+             ("return_indices", False), ("ceil_mode", False))
+_AVG_POOL = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
+             ("count_include_pad", True), ("divisor_override", None))
+
 _LINEAR = {
     "Linear": LayerSpec(
         "Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + _FACTORY,
@@ -195,7 +201,7 @@ _SPATIAL_NAMES = tuple(
     f"{name}{rank}d"
     for rank in (1, 2, 3)
     for name in (
-        "MaxPool", "AvgPool", "LPPool", "FractionalMaxPool",
+        "LPPool", "FractionalMaxPool",
         "ReflectionPad", "ReplicationPad", "ZeroPad", "ConstantPad", "CircularPad",
     )
 ) + ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
@@ -215,6 +221,9 @@ def _table() -> Dict[str, LayerSpec]:
     for name in _SPATIAL_NAMES:
         table[name] = LayerSpec(name, (), SPATIAL, parameters="none")
     for rank in (1, 2, 3):
+        table[f"MaxPool{rank}d"] = LayerSpec(f"MaxPool{rank}d", _MAX_POOL, POOL, rank, parameters="none")
+        average = _AVG_POOL if rank > 1 else _AVG_POOL[:5]
+        table[f"AvgPool{rank}d"] = LayerSpec(f"AvgPool{rank}d", average, POOL, rank, parameters="none")
         for name in (f"AdaptiveAvgPool{rank}d", f"AdaptiveMaxPool{rank}d"):
             signature = (("output_size", REQUIRED),) + ((("return_indices", False),) if "Max" in name else ())
             table[name] = LayerSpec(name, signature, ADAPTIVE_POOL, rank, parameters="none")

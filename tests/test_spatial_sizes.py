@@ -1,0 +1,53 @@
+"""Spatial sizes after convolutions and pooling, against PyTorch, as ``convlint summary
+--input-shape`` reports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from convlint.analysis.imports import Project
+from convlint.summary import summarize
+
+CASES = [
+    ("nn.Conv2d(3, 8, 3)", (1, 3, 32, 32)),
+    ("nn.Conv2d(3, 8, 7, stride=2, padding=3)", (2, 3, 224, 224)),
+    ("nn.Conv2d(3, 8, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(2, 1))", (1, 3, 31, 17)),
+    ("nn.Conv2d(3, 8, 3, padding='same')", (1, 3, 15, 15)),
+    ("nn.Conv1d(4, 4, 5, stride=3)", (1, 4, 100)),
+    ("nn.Conv3d(2, 2, 3, padding=1)", (1, 2, 8, 9, 10)),
+    ("nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)", (1, 8, 16, 16)),
+    ("nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)", (1, 8, 7, 7)),
+    ("nn.MaxPool2d(2)", (1, 3, 33, 33)),
+    ("nn.MaxPool2d(3, stride=2, padding=1)", (1, 3, 112, 112)),
+    ("nn.MaxPool2d(3, stride=2, ceil_mode=True)", (1, 3, 55, 55)),
+    ("nn.MaxPool2d(2, stride=2, ceil_mode=True)", (1, 3, 5, 5)),
+    ("nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True)", (1, 3, 14, 14)),
+    ("nn.AvgPool1d(4)", (1, 3, 17)),
+    ("nn.AdaptiveAvgPool2d((5, 7))", (1, 3, 20, 20)),
+]
+
+
+@pytest.mark.parametrize("expression, shape", CASES)
+def test_output_shape_equals_pytorch(expression: str, shape, tmp_path: Path) -> None:
+    path = tmp_path / "layer.py"
+    path.write_text(f"import torch.nn as nn\nlayer = {expression}\n")
+    [summary] = summarize(Project([tmp_path]), path, input_shape=shape)
+    [row] = summary.count.rows
+    expected = tuple(eval(expression, {"nn": torch.nn})(torch.zeros(shape)).shape)
+    assert summary.output_shapes[id(row.layer)] == expected
+
+
+def test_a_whole_model_flattens_into_its_head(tmp_path: Path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text(
+        "import torch.nn as nn\n"
+        "model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3),\n"
+        "                      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, 10))\n"
+    )
+    [summary] = summarize(Project([tmp_path]), path, input_shape=(1, 1, 28, 28))
+    shapes = [summary.output_shapes.get(id(row.layer)) for row in summary.count.rows]
+    assert shapes == [(1, 32, 26, 26), (1, 32, 26, 26), (1, 32, 13, 13), (1, 64, 11, 11), (1, 64, 5, 5),
+                      (1, 1600), (1, 10)]
