@@ -48,6 +48,18 @@ class AdjacencyFact:
 
 
 @dataclass(frozen=True)
+class OperandsFact:
+    """Tensors combined by ``operation`` (``+``, ``torch.cat``) brought ``sizes`` on one axis."""
+
+    operation: str
+    axis: int  # counted from the end
+    sizes: Tuple[Any, ...]
+    producers: Tuple[Optional[Layer], ...]
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
 class ModelFact:
     """A model one of the file's roots built: a module-level model, a class built with its
     defaults, or what a builder function returned."""
@@ -64,6 +76,7 @@ class FileFacts:
     flows: List[FlowFact] = field(default_factory=list)
     adjacencies: List[AdjacencyFact] = field(default_factory=list)
     models: List[ModelFact] = field(default_factory=list)
+    operands: List[OperandsFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments
@@ -114,6 +127,12 @@ class FileFacts:
         if key not in self._seen:
             self._seen.add(key)
             self.adjacencies.append(fact)
+
+    def add_operands(self, fact: OperandsFact) -> None:
+        key = ("operands", id(fact.anchor), fact.operation, fact.axis, repr(fact.sizes))
+        if key not in self._seen:
+            self._seen.add(key)
+            self.operands.append(fact)
 
     def where(self, layer: Layer) -> str:
         """``line 4`` in this file, ``blocks.py:12`` in another: for messages."""

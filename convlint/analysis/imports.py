@@ -8,10 +8,15 @@ parsed once per run and shared by every file that imports it.
 
 from __future__ import annotations
 
+import io
+import itertools
+import re
+import symtable
+import threading
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -29,39 +34,112 @@ class SourceError(Exception):
 
 
 def decode_source(data: bytes) -> str:
-    """Decode as Python does: a BOM or a coding cookie, else UTF-8."""
-    import io
-
+    """Decode as Python does: a BOM or a coding cookie, else UTF-8. A byte that is not valid in
+    that encoding is reported at its line and column."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        declared = True
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" not in str(error):
+            raise SourceError("CL002", f"cannot decode: {error}") from None
+        encoding, declared = "utf-8", False  # non-UTF-8 bytes in the first two lines, no cookie
+    try:
         return data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        line, column = _end_position(data[: error.start].decode(encoding, "replace"))
+        why = "" if declared else ", and no coding cookie declares another encoding"
+        raise SourceError("CL002", f"byte {data[error.start]:#04x} is not valid {error.encoding}{why}",
+                          line, column) from None
+    except LookupError as error:  # a cookie naming a codec that is not a text encoding
         raise SourceError("CL002", f"cannot decode: {error}") from None
 
 
+def _end_position(text: str) -> Tuple[int, int]:
+    """The 1-based line and column just after ``text``, its lines ending as Python's do."""
+    lines = _LINE_ENDS.split(text)
+    return len(lines), len(lines[-1]) + 1
+
+
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+#: Files with more tokens than this are not analysed (CL004): libcst spends about 10 µs and
+#: 3 KB on each, so a generated table of a million numbers would take a minute and 4 GB. Five
+#: times the largest file of the real-code corpus.
+MAX_TOKENS = 250_000
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+#: The stack of the thread that runs libcst's parser, which recurses in native code once per
+#: level of a left-nested chain (``a and b and …``, which Python itself keeps flat): a small
+#: stack would crash the process. Only touched pages cost memory.
+_PARSER_STACK = 256 * 1024 * 1024
+#: What Python's own parser says when nesting, not syntax, stops it (any version).
+_TOO_DEEP = ("too many nested parentheses", "too many levels of indentation")
+
+
 def parse_source(text: str) -> cst.Module:
-    if "\0" in text:
-        raise SourceError("CL001", "source contains a null byte")
+    """Parse with libcst, after Python's own parser has had its say; raises SourceError.
+
+    Python's parser (through ``symtable``, which builds no Python objects and so costs a
+    twentieth of libcst's parse) rejects cheaply what libcst would crash or spend minutes on:
+    expressions nested thousands of levels deep. Its syntax errors carry Python's wording and
+    place. A syntax error of the running Python that libcst accepts is newer syntax (``match``
+    on Python 3.9): the file is analysed."""
+    null = text.find("\0")
+    if null >= 0:
+        raise SourceError("CL001", "source code cannot contain null bytes", *_end_position(text[:null]))
+    if len(text) > MAX_TOKENS and next(itertools.islice(_TOKEN.finditer(text), MAX_TOKENS, None), None):
+        raise SourceError("CL004", f"the file has more than {MAX_TOKENS:,} tokens "
+                                   f"({len(text):,} characters); files this large are not analysed")
+    python_error = _python_syntax_error(text)
     try:
-        return cst.parse_module(text)
+        return _with_large_stack(cst.parse_module, text)
     except cst.ParserSyntaxError as error:
-        raise _python_syntax_error(text, error) from None
+        if python_error is not None:
+            raise python_error from None
+        detail = str(error).strip().splitlines()[0]
+        raise SourceError("CL003", f"its parser (libcst) stops where Python does not: {detail}",
+                          error.raw_line, error.raw_column + 1) from None
     except RecursionError:
-        raise SourceError("CL001", "too deeply nested to parse") from None
+        raise SourceError("CL003", "too deeply nested for its parser (libcst)") from None
 
 
-def _python_syntax_error(text: str, error: cst.ParserSyntaxError) -> SourceError:
-    """Python's own place and wording for a syntax error (libcst's point past the problem);
-    only the error path pays for the second parse."""
-    import ast
-
+def _python_syntax_error(text: str) -> Optional[SourceError]:
+    """Python's verdict on ``text``: None if it compiles, the error if it does not. Nesting too
+    deep for Python is raised at once, since libcst must not see it."""
     try:
-        ast.parse(text)
-    except SyntaxError as python_error:
-        return SourceError("CL001", python_error.msg, python_error.lineno or 1, python_error.offset or 1)
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    return SourceError("CL001", str(error).strip().splitlines()[0], error.raw_line, error.raw_column + 1)
+        symtable.symtable(text, "<file>", "exec")
+    except SyntaxError as error:
+        found = SourceError("CL001", error.msg, error.lineno or 1, error.offset or 1)
+        if error.msg.startswith(_TOO_DEEP):
+            raise found from None
+        return found
+    except (RecursionError, MemoryError):
+        raise SourceError("CL001", "nested too deeply for Python to compile") from None
+    return None
+
+
+def _with_large_stack(function: Callable[[str], cst.Module], text: str) -> cst.Module:
+    """``function(text)`` on a thread with a large stack (or here, if no such thread can start)."""
+    outcome: List[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(text)))
+        except BaseException as error:  # handed to the calling thread
+            outcome.append((False, error))
+
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(_PARSER_STACK)
+        thread = threading.Thread(target=run, name="convlint-parse", daemon=True)
+        thread.start()
+    except (ValueError, RuntimeError, MemoryError):
+        return function(text)
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value
 
 
 @dataclass(eq=False)

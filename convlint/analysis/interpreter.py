@@ -22,7 +22,7 @@ import libcst as cst
 
 from convlint.analysis import flow
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
-from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact
+from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact, OperandsFact
 from convlint.analysis.imports import ModuleSource, Project, absolute_name
 from convlint.analysis.objects import (
     UNKNOWN_ITEMS,
@@ -141,6 +141,7 @@ class Scope:
 
 
 _MISSING = object()
+_OPERATOR_TEXT = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/", cst.AddAssign: "+="}
 _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 #: The local name under which a method keeps what a bare ``super()`` means in it.
 _SUPER = "super()"
@@ -399,7 +400,7 @@ class Interpreter:
         if isinstance(node.operator, cst.AddAssign) and isinstance(current, (ListValue, Container)):
             self.extend(current, value)
             return
-        self.assign(node.target, self.binary(_AUGMENTED[type(node.operator)], current, value), scope)
+        self.assign(node.target, self.binary(_AUGMENTED[type(node.operator)], current, value, node), scope)
 
     def _return(self, node: cst.Return, scope: Scope) -> None:
         raise _Return(self.evaluate(node.value, scope) if node.value is not None else None)
@@ -713,6 +714,8 @@ class Interpreter:
         if isinstance(obj, Instance):
             self.touch(obj)
             obj.attributes[name] = value
+            if obj.container is not None:
+                self._register_child(obj.container, name, value)
         elif isinstance(obj, ClassValue):
             self.touch(obj.namespace)
             obj.namespace.values[name] = value
@@ -720,6 +723,21 @@ class Interpreter:
             # ``fc.weight = embedding.weight`` ties parameters: the layer's own count no longer holds
             # (a plain number, ``fc.stddev = 0.001``, changes nothing PyTorch counts).
             obj.altered = True
+
+    def _register_child(self, container: Container, name: str, value: Any) -> None:
+        """``self.conv = nn.Conv2d(…)`` in a Sequential subclass adds the conv to the sequence,
+        as ``nn.Module.__setattr__`` registers it; a value that may be a module leaves the
+        sequence unknown from there on."""
+        if not isinstance(value, (Layer, Container, Instance)) and value is not UNKNOWN:
+            return
+        self.touch(container)
+        names = [child_name for child_name, _ in container.children]
+        if name in names:
+            container.children[names.index(name)] = (name, value)
+        elif value is UNKNOWN:
+            container.children.append((None, UNKNOWN_ITEMS))
+        else:
+            container.children.append((name, value))
 
     def set_item(self, obj: Any, key: Any, value: Any) -> None:
         if isinstance(obj, ListValue):
@@ -934,13 +952,13 @@ class Interpreter:
     def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Any:
         left = self.evaluate(node.left, scope)
         right = self.evaluate(node.right, scope)
-        return self.binary(type(node.operator), left, right)
+        return self.binary(type(node.operator), left, right, node)
 
-    def binary(self, kind: type, left: Any, right: Any) -> Any:
+    def binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None) -> Any:
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
         if isinstance(left, Tensor) or isinstance(right, Tensor):
-            return self.tensor_binary(kind, left, right)
+            return self.tensor_binary(kind, left, right, node)
         if isinstance(left, Dim) or isinstance(right, Dim):
             if kind is cst.Add:
                 return add(left, right)
@@ -969,15 +987,33 @@ class Interpreter:
             return UNKNOWN
         return result
 
-    def tensor_binary(self, kind: type, left: Any, right: Any) -> Any:
-        """Arithmetic on tensors: a scalar operand keeps the tensor's shape."""
+    def tensor_binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None) -> Any:
+        """Arithmetic on tensors: a scalar operand keeps the tensor's shape; two tensors
+        broadcast, and each pair of aligned sizes is recorded for the rules."""
         if isinstance(left, Tensor) and (is_native(right) or isinstance(right, Dim)):
             return flow.touched(left)
         if isinstance(right, Tensor) and (is_native(left) or isinstance(left, Dim)):
             return flow.touched(right)
         if isinstance(left, Tensor) and isinstance(right, Tensor):
+            if kind not in (cst.MatrixMultiply,):
+                self._record_operands(_OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right), None, node)
             return flow.broadcast(left, right)
         return UNKNOWN_TENSOR
+
+    def _record_operands(self, operation: str, tensors: Sequence[Tensor], skip_axis: Optional[int],
+                         node: Optional[cst.CSTNode]) -> None:
+        """Record, axis by aligned axis (from the right), the sizes the operands bring."""
+        anchor = node if node is not None and self._current_module() is self.root else self._current_site()
+        if anchor is self.root.tree:
+            return
+        width = max(len(t.dims) if t.rank is None else t.rank for t in tensors)
+        for index in range(-width, 0):
+            if skip_axis is not None and index == skip_axis:
+                continue
+            sizes = tuple(t.axis(index) for t in tensors)
+            if all(as_dim(size) is not None for size in sizes):
+                self.facts.add_operands(OperandsFact(operation, index, sizes, tuple(t.origin for t in tensors),
+                                                     anchor, self.context))
 
     def _unary(self, node: cst.UnaryOperation, scope: Scope) -> Any:
         value = self.evaluate(node.expression, scope)
@@ -1541,7 +1577,7 @@ class Interpreter:
             return External(qualname + "()")
         function = torch_catalog.FUNCTIONS.get(qualname)
         if function is not None:
-            return self.tensor_function(function, args)
+            return self.tensor_function(function, args, node)
         return self.unknown_call(args)
 
     def unknown_call(self, args: Arguments) -> Any:
@@ -1553,14 +1589,39 @@ class Interpreter:
                 self._forget_contents(value)
         return UNKNOWN
 
-    def tensor_function(self, kind: str, args: Arguments) -> Any:
+    def tensor_function(self, kind: str, args: Arguments, node: Optional[cst.CSTNode] = None) -> Any:
         if kind == torch_catalog.FACTORY:
             return self.tensor_factory(args)
+        if kind == torch_catalog.CONCAT:
+            return self.concatenate(args, node)
         tensor = args.positional[0] if args.positional else UNKNOWN
         if not isinstance(tensor, Tensor):
             tensor = UNKNOWN_TENSOR
         return self._shape_operation(kind, tensor, Arguments(args.positional[1:], args.keywords,
                                                              args.open_positional, args.open_keywords))
+
+    def concatenate(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree."""
+        sequence = args.positional[0] if args.positional else args.keywords.get("tensors")
+        dim = args.positional[1] if len(args.positional) > 1 else args.keywords.get("dim", 0)
+        tensors = self.iterate(sequence) if sequence is not None else None
+        if not args.exact or not tensors or not all(isinstance(t, Tensor) for t in tensors) or type(dim) is not int:
+            return UNKNOWN_TENSOR
+        ranks = {t.rank for t in tensors}
+        rank = ranks.pop() if len(ranks) == 1 else None
+        if rank is None or not -rank <= dim < rank:
+            return UNKNOWN_TENSOR
+        axis = dim - rank if dim >= 0 else dim
+        self._record_operands("torch.cat", tensors, axis, node)
+        total: Any = 0
+        for tensor in tensors:
+            total = add(total, tensor.axis(axis)) if total is not UNKNOWN else UNKNOWN
+        dims = list(tensors[0].dims)
+        dims[axis] = total
+        for index in range(rank):
+            if index - rank != axis and dims[index] is UNKNOWN:
+                dims[index] = next((t.dims[index] for t in tensors if t.dims[index] is not UNKNOWN), UNKNOWN)
+        return Tensor(rank, tuple(dims))
 
     def tensor_factory(self, args: Arguments) -> Tensor:
         """``torch.zeros(1, 1, dim)`` or ``torch.zeros((1, 1, dim))``: a tensor of that shape."""

@@ -254,6 +254,7 @@ PREFILTER_NEEDLES = (b"torch",)
 SAME_SHAPE = "same_shape"
 OTHER_SHAPE = "other_shape"
 FLATTEN_FUNCTION = "flatten"  # flatten(start_dim=0, end_dim=-1)
+CONCAT = "concat"  # torch.cat(tensors, dim): sizes add along dim, the others must agree
 FACTORY = "factory"  # a new tensor of the shape its arguments give: torch.zeros(1, 1, dim)
 
 _ELEMENTWISE = (
@@ -276,6 +277,7 @@ FUNCTIONS = {
     **{f"torch.nn.functional.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     **{f"torch.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     "torch.flatten": FLATTEN_FUNCTION,
+    **{f"torch.{name}": CONCAT for name in ("cat", "concat", "concatenate")},
     **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
 }
 TENSOR_METHODS = {

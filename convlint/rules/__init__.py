@@ -13,6 +13,7 @@ from convlint.rules import (
     groups_not_divisible,
     non_positive_size,
     norm_channel_mismatch,
+    operand_mismatch,
     same_padding_with_stride,
 )
 from convlint.rules.base import Rule
@@ -21,6 +22,7 @@ _MODULES = (
     file_errors,
     channel_mismatch,
     norm_channel_mismatch,
+    operand_mismatch,
     groups_not_divisible,
     same_padding_with_stride,
     non_positive_size,

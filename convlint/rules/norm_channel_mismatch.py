@@ -43,6 +43,14 @@ class NormChannelMismatch(Rule):
         "stem = nn.Sequential(nn.Conv2d(3, 64, 3), nn.GroupNorm(8, 64))\n",
         "import torch.nn as nn\n"
         "mlp = nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(30))\n",
+        # Attributes of a Sequential subclass join the sequence (DenseNet's _Transition).
+        "import torch.nn as nn\n"
+        "class Transition(nn.Sequential):\n"
+        "    def __init__(self, cin, cout):\n"
+        "        super().__init__()\n"
+        "        self.norm = nn.BatchNorm2d(cin)\n"
+        "        self.conv = nn.Conv2d(cin, cout, 1)\n"
+        "features = nn.Sequential(nn.Conv2d(3, 64, 3), Transition(64, 32), nn.BatchNorm2d(32))\n",
         # A helper called in a loop the analysis cannot unroll may add layers to the list.
         "import torch.nn as nn\n"
         "def add_block(layers, c):\n"
