@@ -137,6 +137,8 @@ def _read_toml(path: Path) -> Dict[str, Any]:
             return tomllib.load(handle)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"invalid TOML in {path}: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"invalid TOML in {path}: nested too deeply to read") from None
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from None
 

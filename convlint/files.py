@@ -6,6 +6,7 @@ asks otherwise, because pre-commit and editors name exactly the files they want 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import FrozenSet, Iterable, Iterator, List, Sequence, Set
@@ -62,8 +63,19 @@ def _walk(top: Path, settings: Settings) -> Iterator[Path]:
         ]
         for name in names:
             path = Path(folder, name)
-            if name.endswith(".py") and prefix + name not in ignored and not settings.is_excluded(path):
+            if (name.endswith(".py") and prefix + name not in ignored and not settings.is_excluded(path)
+                    and _may_hold_source(path)):
                 yield path
+
+
+def _may_hold_source(path: Path) -> bool:
+    """Not a FIFO, socket or device found on the walk: reading a FIFO waits forever for a
+    writer. A name that cannot be followed (a dangling link, a link loop) is kept, so that the
+    run reports it as unreadable."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def _relative_prefix(folder: Path, top: Path) -> str:

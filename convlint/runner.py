@@ -63,8 +63,7 @@ class Linter:
         except SourceError as error:
             return self._file_error(shown, rules, error.code, error.detail, error.line, error.column)
         try:
-            facts = analyse(self.project, source, models=[expression for expression, _ in
-                                                          self.settings.models_for(path)])
+            facts = analyse(self.project, source, models=self.settings.models_for(path))
             return self._diagnostics(shown, source, facts, rules)
         except RecursionError:
             return self._file_error(shown, rules, "CL003", "the file is nested too deeply to analyse")

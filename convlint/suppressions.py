@@ -12,6 +12,9 @@ from typing import Dict, FrozenSet, Optional
 
 _NOQA = re.compile(r"#\s*noqa(?P<colon>\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?(?P<rest>:?)", re.IGNORECASE)
 _FILE_NOQA = re.compile(rb"#\s*convlint\s*:\s*noqa\b", re.IGNORECASE)
+#: Python's line ends only: ``str.splitlines`` also splits at form feeds and other separators
+#: that Python keeps inside a line, and would shift every ``# noqa`` after one.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 #: On a line: ``None`` suppresses every code; a set suppresses those codes.
 LineSuppression = Optional[FrozenSet[str]]
@@ -26,7 +29,7 @@ def line_suppressions(text: str) -> Dict[int, LineSuppression]:
     found: Dict[int, LineSuppression] = {}
     if "noqa" not in text.lower():
         return found
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_LINE_END.split(text), start=1):
         if "#" not in line:
             continue
         match = _NOQA.search(line)

@@ -35,6 +35,8 @@ class FlowFact:
     producer: Optional[Layer]
     anchor: cst.CSTNode
     context: Optional[str]
+    #: How the received size was made, when it is a product (``64 × 12 × 12``).
+    note: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -186,10 +186,12 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     if first > last:
         return Tensor(None, ())
     merged: Any = 1
-    for size in tensor.dims[first: last + 1]:
+    factors = tensor.dims[first: last + 1]
+    for size in factors:
         merged = multiply(merged, size) if size is not UNKNOWN else UNKNOWN
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
-    return Tensor(len(dims), dims, tensor.origin)
+    note = " × ".join(str(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
+    return Tensor(len(dims), dims, tensor.origin, note=note)
 
 
 def _flatten(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:

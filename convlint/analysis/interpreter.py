@@ -62,7 +62,7 @@ from convlint.analysis.values import (
     multiply,
 )
 from convlint.frameworks import torch as torch_catalog
-from convlint.frameworks.catalog import REQUIRED
+from convlint.frameworks.catalog import LINEAR, REQUIRED
 
 
 @dataclass(frozen=True)
@@ -1911,8 +1911,9 @@ class Interpreter:
         for check in checks:
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
             if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
+                note = tensor.note if check.parameter == layer.spec.in_param and layer.spec.kind == LINEAR else None
                 self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
-                                             tensor.origin, anchor, self.context))
+                                             tensor.origin, anchor, self.context, note))
         return output
 
     def tensor_method(self, tensor: Tensor, name: str, args: Arguments) -> Any:

@@ -380,6 +380,8 @@ class Tensor:
     origin: Optional[Layer] = None
     #: True while the tensor is ``origin``'s output exactly as it left it (no operation since).
     direct: bool = False
+    #: How the last axis came to be, for messages: ``64 × 12 × 12`` after a flatten.
+    note: Optional[str] = None
 
     def axis(self, index: int) -> Any:
         if self.rank is not None:

@@ -10,7 +10,8 @@ input whose shape is unknown, so that checks inside blocks do not depend on the 
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence
+import re
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -26,14 +27,16 @@ from convlint.analysis.objects import (
     Instance,
     Layer,
     Namespace,
+    Tensor,
 )
 from convlint.analysis.values import UNKNOWN
 
 
 def analyse(project: Project, source: ModuleSource, limits: Limits = Limits(),
-            models: Sequence[str] = ()) -> FileFacts:
-    """The facts of one file. ``models`` are calls to evaluate in it (``[tool.convlint.models]``),
-    whose models are recorded under their expression."""
+            models: Sequence[Tuple[str, Mapping[str, Any]]] = ()) -> FileFacts:
+    """The facts of one file. ``models`` are the calls to evaluate in it, with their entries of
+    ``[tool.convlint.models]`` (whose ``input-shape`` is run forward); their models are recorded
+    under their expression."""
     facts = FileFacts(source)
     interpreter = Interpreter(project, source, facts, limits)
     namespace = Namespace({"__name__": UNKNOWN})
@@ -51,9 +54,11 @@ def analyse(project: Project, source: ModuleSource, limits: Limits = Limits(),
             break
         spent += _run_definition(interpreter, statement, namespace.values.get(statement.name.value))
     scope = Scope(namespace, None, source)
-    for expression in models:
+    for expression, entry in models:
         node = cst.parse_expression(expression)
-        _run_root(interpreter, expression, lambda: interpreter.evaluate(node, scope), source.tree, model=expression)
+        shape = entry.get("input-shape")
+        _run_root(interpreter, expression, lambda: interpreter.evaluate(node, scope), source.tree, model=expression,
+                  input_shape=tuple(shape) if shape else None)
     return facts
 
 
@@ -62,7 +67,7 @@ def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any
     if isinstance(value, ClassValue) and value.node is statement and _constructible(value):
         return _run_root(interpreter, None,
                          lambda: interpreter.instantiate(value, Arguments(), None, symbolic=True), statement,
-                         model=f"{value.name}()")
+                         model=f"{value.name}()", input_shape=input_comment(statement))
     elif isinstance(statement, cst.FunctionDef):
 
         def run() -> Any:
@@ -82,7 +87,8 @@ def _constructible(klass: ClassValue) -> bool:
 
 
 def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode,
-              isolated: bool = True, model: Optional[str] = None) -> int:
+              isolated: bool = True, model: Optional[str] = None,
+              input_shape: Optional[Tuple[int, ...]] = None) -> int:
     """Run one root. Every root but the module body starts from the module's state and leaves it
     as it found it, so that no root's result depends on the order of definitions."""
     interpreter.context = label
@@ -97,7 +103,11 @@ def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node
         except Exception as signal:
             if not _is_control(signal):
                 raise
-        _check_forward(interpreter, list(interpreter.created))
+            built = None
+        created = list(interpreter.created)
+        if input_shape is not None and isinstance(built, (Instance, Container, Layer)):
+            _forward(interpreter, built, Tensor(len(input_shape), input_shape))
+        _check_forward(interpreter, created)
     except BudgetExceeded as exceeded:
         interpreter.facts.budget_notes.append((node, str(exceeded)))
     except RecursionError:
@@ -120,14 +130,33 @@ def _check_forward(interpreter: Interpreter, built: List[Any]) -> None:
             continue
         if isinstance(module, Instance) and module.klass.lookup("forward") is None and module.container is None:
             continue
-        frame = interpreter.open_frame()
-        try:
-            interpreter.call_module(module, Arguments([UNKNOWN_TENSOR]), None)
-        except Exception as signal:
-            if not _is_control(signal):
-                raise
-        finally:
-            interpreter.undo(frame)
+        _forward(interpreter, module, UNKNOWN_TENSOR)
+
+
+def _forward(interpreter: Interpreter, module: Any, tensor: Tensor) -> None:
+    """Run ``module`` on ``tensor``, leaving the state of the model as it was."""
+    frame = interpreter.open_frame()
+    try:
+        interpreter.call_module(module, Arguments([tensor]), None)
+    except Exception as signal:
+        if not _is_control(signal):
+            raise
+    finally:
+        interpreter.undo(frame)
+
+
+_INPUT_COMMENT = re.compile(r"#\s*convlint:\s*input\s*=\s*\(?\s*(?P<sizes>\d+(?:\s*,\s*\d+)*)\s*,?\s*\)?")
+
+
+def input_comment(klass: cst.ClassDef) -> Optional[Tuple[int, ...]]:
+    """``class Net(nn.Module):  # convlint: input=(1, 28, 28)``: the shape of the tensor that
+    ``forward`` receives."""
+    body = klass.body
+    comment = body.header.comment if isinstance(body, cst.IndentedBlock) else None
+    match = _INPUT_COMMENT.match(comment.value) if comment is not None else None
+    if match is None:
+        return None
+    return tuple(int(size) for size in match.group("sizes").split(","))
 
 
 def _is_control(signal: BaseException) -> bool:

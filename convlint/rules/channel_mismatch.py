@@ -72,8 +72,9 @@ class ChannelMismatch(Rule):
             kind = flow.consumer.spec.kind
             if kind not in _WHAT or not provably_different(flow.expected, flow.received):
                 continue
+            received = f"{flow.note} = {flow.received}" if flow.note else f"{flow.received}"
             message = (
-                f"{subject(facts, flow.consumer, flow.anchor)} expects {flow.expected} {_WHAT[kind]} but receives {flow.received}"
+                f"{subject(facts, flow.consumer, flow.anchor)} expects {flow.expected} {_WHAT[kind]} but receives {received}"
                 f"{origin(facts, flow.producer)}"
                 f"{provenance(facts, flow.consumer, flow.anchor, flow.context)}"
             )
