@@ -351,12 +351,18 @@ class Interpreter:
     def execute_module(self, source: ModuleSource, namespace: Namespace) -> None:
         saved_steps = self.steps
         self.steps = 0
+        scope = Scope(namespace, None, source)
+        statement = None
         try:
-            self.execute_block(source.tree.body, Scope(namespace, None, source))
+            for statement in source.tree.body:
+                self.execute(statement, scope)
         except (_Raise, _Return, _Break, _Continue, _UncertainExit):
             pass
-        except (BudgetExceeded, RecursionError):
-            pass
+        except (BudgetExceeded, RecursionError) as error:
+            if source is self.root and statement is not None:
+                # What follows in the linted file goes unchecked: CL004 says so.
+                note = str(error) if isinstance(error, BudgetExceeded) else "nesting too deep for the interpreter"
+                self.facts.budget_notes.append((statement, note))
         finally:
             self.steps = saved_steps
 
@@ -1744,7 +1750,7 @@ class Interpreter:
         if isinstance(receiver, str):
             return self._str_method(receiver, name, args)
         if isinstance(receiver, Tensor):
-            return self.tensor_method(receiver, name[len("tensor."):], args)
+            return self.tensor_method(receiver, name[len("tensor."):], args, node)
         return UNKNOWN
 
     def _or_forget(self, receiver: Any, name: str, known: frozenset, result: Any) -> Any:
@@ -1916,8 +1922,10 @@ class Interpreter:
                                              tensor.origin, anchor, self.context, note))
         return output
 
-    def tensor_method(self, tensor: Tensor, name: str, args: Arguments) -> Any:
+    def tensor_method(self, tensor: Tensor, name: str, args: Arguments, node: Optional[cst.CSTNode] = None) -> Any:
         kind = torch_catalog.TENSOR_METHODS.get(name)
+        if name in ("view", "reshape") and _keeps_batch_flattens_rest(node, args):
+            return flow.flatten(tensor, 1, -1)
         if name == "size":
             if not args.positional:
                 return tuple(tensor.dims) if tensor.rank is not None else UNKNOWN
@@ -1979,6 +1987,25 @@ def _layer_base(klass: ClassValue) -> Any:
             if spec is not None:
                 return spec
     return None
+
+
+def _keeps_batch_flattens_rest(node: Optional[cst.CSTNode], args: Arguments) -> bool:
+    """``x.view(x.size(0), -1)`` or ``x.reshape(x.shape[0], -1)``: a flatten from axis 1."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute) or len(node.args) != 2:
+        return False
+    receiver = node.func.value
+    if not isinstance(receiver, cst.Name) or len(args.positional) != 2 or args.positional[1] != -1:
+        return False
+    first = node.args[0].value
+    if isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value == "size":
+        owner, index = first.func.value, first.args[0].value if len(first.args) == 1 else None
+    elif isinstance(first, cst.Subscript) and isinstance(first.value, cst.Attribute) and \
+            first.value.attr.value == "shape" and len(first.slice) == 1 and isinstance(first.slice[0].slice, cst.Index):
+        owner, index = first.value.value, first.slice[0].slice.value
+    else:
+        return False
+    return isinstance(owner, cst.Name) and owner.value == receiver.value and \
+        isinstance(index, cst.Integer) and index.value == "0"
 
 
 def _known_prefix(values: List[Any]) -> List[Any]:
