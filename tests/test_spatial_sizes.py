@@ -51,3 +51,31 @@ def test_a_whole_model_flattens_into_its_head(tmp_path: Path) -> None:
     shapes = [summary.output_shapes.get(id(row.layer)) for row in summary.count.rows]
     assert shapes == [(1, 32, 26, 26), (1, 32, 26, 26), (1, 32, 13, 13), (1, 64, 11, 11), (1, 64, 5, 5),
                       (1, 1600), (1, 10)]
+
+
+@pytest.mark.parametrize("call, shape", [
+    ("F.max_pool2d(x, 2)", (1, 3, 33, 33)),
+    ("F.max_pool2d(x, 3, 2, 1)", (1, 3, 56, 56)),
+    ("F.max_pool2d(x, kernel_size=3, stride=2, ceil_mode=True)", (1, 3, 55, 55)),
+    ("F.avg_pool2d(x, 2)", (1, 3, 17, 17)),
+    ("F.adaptive_avg_pool2d(x, (2, 3))", (1, 3, 9, 9)),
+])
+def test_functional_pooling_equals_pytorch(call: str, shape, tmp_path: Path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text(
+        "import torch.nn as nn\n"
+        "import torch.nn.functional as F\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 4, 1)\n"
+        "        self.head = nn.Flatten()\n"
+        "    def forward(self, x):\n"
+        f"        return self.head({call.replace('(x', '(self.conv(x)')})\n"
+        "model = Net()\n"
+    )
+    [summary] = summarize(Project([tmp_path]), path, expression="Net()", input_shape=shape)
+    flatten = next(row for row in summary.count.rows if row.type_name == "Flatten")
+    functional = torch.nn.functional
+    pooled = eval(call, {"F": functional, "x": torch.zeros(shape[0], 4, *shape[2:])})
+    assert summary.output_shapes[id(flatten.layer)] == (shape[0], pooled[0].numel())

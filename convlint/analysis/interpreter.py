@@ -1581,6 +1581,9 @@ class Interpreter:
             return MATH_FUNCTIONS[qualname](self, args)
         if qualname in _TRANSPARENT_DECORATORS:
             return External(qualname + "()")
+        functional = torch_catalog.FUNCTIONAL_LAYERS.get(qualname)
+        if functional is not None:
+            return self.functional_layer(functional, args, node)
         function = torch_catalog.FUNCTIONS.get(qualname)
         if function is not None:
             return self.tensor_function(function, args, node)
@@ -1649,18 +1652,8 @@ class Interpreter:
         return UNKNOWN_TENSOR
 
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
-        arguments: Dict[str, Any] = {}
+        arguments = _bind_signature(spec, args)
         names = spec.param_names
-        for index, value in enumerate(_known_prefix(args.positional)):
-            if index < len(names):
-                arguments[names[index]] = value
-        for name, value in args.keywords.items():
-            if name in names and name not in arguments:
-                default = dict(spec.signature)[name]
-                arguments[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
-        for name, default in spec.signature:
-            if name not in arguments:
-                arguments[name] = default if args.exact and default is not REQUIRED else UNKNOWN
         layer = Layer(spec, arguments, node, self._current_module(), self._path(node))
         if isinstance(node, cst.Call):
             layer.origins = {name: calls for name in arguments
@@ -1669,6 +1662,17 @@ class Interpreter:
         if anchor is not None:
             self.facts.add_layer(LayerFact(layer, anchor, self.context))
         return layer
+
+    def functional_layer(self, spec: Any, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``F.max_pool2d(x, 2)``: the first argument goes through the layer the rest describe."""
+        tensor = args.positional[0] if args.positional else args.keywords.get("input", UNKNOWN)
+        if not isinstance(tensor, Tensor):
+            tensor = UNKNOWN_TENSOR
+        rest = Arguments(args.positional[1:], {k: v for k, v in args.keywords.items() if k != "input"},
+                         args.open_positional, args.open_keywords)
+        layer = Layer(spec, _bind_signature(spec, rest), node, self._current_module(), self._path(node))
+        output, _ = flow.apply_layer(layer, tensor)
+        return flow.touched(output)
 
     def _origin_of(self, expression: Optional[cst.BaseExpression]) -> Tuple[cst.CSTNode, ...]:
         """The calls, innermost first, through which the value of ``expression`` was passed on
@@ -2006,6 +2010,24 @@ def _keeps_batch_flattens_rest(node: Optional[cst.CSTNode], args: Arguments) -> 
         return False
     return isinstance(owner, cst.Name) and owner.value == receiver.value and \
         isinstance(index, cst.Integer) and index.value == "0"
+
+
+def _bind_signature(spec: Any, args: Arguments) -> Dict[str, Any]:
+    """A catalog signature bound as Python binds a call; what is not passed takes its default,
+    or is unknown when an unexpanded ``*args``/``**kwargs`` may have passed it."""
+    arguments: Dict[str, Any] = {}
+    names = spec.param_names
+    for index, value in enumerate(_known_prefix(args.positional)):
+        if index < len(names):
+            arguments[names[index]] = value
+    for name, value in args.keywords.items():
+        if name in names and name not in arguments:
+            default = dict(spec.signature)[name]
+            arguments[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
+    for name, default in spec.signature:
+        if name not in arguments:
+            arguments[name] = default if args.exact and default is not REQUIRED else UNKNOWN
+    return arguments
 
 
 def _known_prefix(values: List[Any]) -> List[Any]:

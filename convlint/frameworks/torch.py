@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Dict, Optional
 
 from convlint.frameworks.catalog import (
@@ -285,3 +286,18 @@ TENSOR_METHODS = {
     **{name: OTHER_SHAPE for name in _TENSOR_OTHER_SHAPE},
     "flatten": FLATTEN_FUNCTION,
 }
+
+
+def _functional_layers() -> Dict[str, LayerSpec]:
+    """Functions that act on their first argument as a layer would, with their own signatures."""
+    table = {}
+    for rank in (1, 2, 3):
+        table[f"torch.nn.functional.max_pool{rank}d"] = replace(
+            LAYERS[f"MaxPool{rank}d"], signature=_MAX_POOL[:4] + (("ceil_mode", False), ("return_indices", False)))
+        table[f"torch.nn.functional.avg_pool{rank}d"] = LAYERS[f"AvgPool{rank}d"]
+        table[f"torch.nn.functional.adaptive_avg_pool{rank}d"] = LAYERS[f"AdaptiveAvgPool{rank}d"]
+        table[f"torch.nn.functional.adaptive_max_pool{rank}d"] = LAYERS[f"AdaptiveMaxPool{rank}d"]
+    return table
+
+
+FUNCTIONAL_LAYERS: Dict[str, LayerSpec] = _functional_layers()
