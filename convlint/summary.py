@@ -91,7 +91,7 @@ class _ModelBuilder:
         outputs: Dict[int, Tensor] = {}
         self.interpreter.outputs = outputs
         try:
-            self.build(lambda: self.interpreter.call_module(model, Arguments([Tensor(len(shape), shape)]), None))
+            self.build(lambda: self.interpreter.call_module(model, Arguments([Tensor(len(shape), shape, rank_certain=True)]), None))
         finally:
             self.interpreter.outputs = None
         return {key: tuple(t.dims) for key, t in outputs.items()

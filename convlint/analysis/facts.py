@@ -62,6 +62,17 @@ class OperandsFact:
 
 
 @dataclass(frozen=True)
+class RankFact:
+    """``consumer`` received a tensor of ``rank`` dimensions, a rank it does not accept."""
+
+    consumer: Layer
+    rank: int
+    producer: Optional[Layer]
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
 class ModelFact:
     """A model one of the file's roots built: a module-level model, a class built with its
     defaults, or what a builder function returned."""
@@ -79,6 +90,7 @@ class FileFacts:
     adjacencies: List[AdjacencyFact] = field(default_factory=list)
     models: List[ModelFact] = field(default_factory=list)
     operands: List[OperandsFact] = field(default_factory=list)
+    wrong_ranks: List[RankFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments

@@ -38,7 +38,7 @@ def _with_axis(tensor: Tensor, index: int, value: Any, origin: Layer) -> Tensor:
     if tensor.rank is not None:
         dims = list(tensor.dims)
         dims[index] = value
-        return Tensor(tensor.rank, tuple(dims), origin)
+        return Tensor(tensor.rank, tuple(dims), origin, rank_certain=tensor.rank_certain)
     known = list(tensor.dims)
     position = -index if index < 0 else None
     if position is None:
@@ -60,7 +60,9 @@ def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
     batch = (tensor.axis(0),) if out_rank == rank + 2 and tensor.rank == out_rank else (UNKNOWN,) * (out_rank - rank - 1)
     spatial = _sliding_window(layer, tensor, rank, transposed=layer.spec.parameters == "conv_transpose")
-    return Tensor(out_rank, batch + (layer.argument(layer.spec.out_param),) + spatial, layer), checks
+    certain = tensor.rank_certain and tensor.rank == out_rank
+    return Tensor(out_rank, batch + (layer.argument(layer.spec.out_param),) + spatial, layer,
+                  rank_certain=certain), checks
 
 
 def _per_axis(value: Any, rank: int) -> Tuple[Any, ...]:
@@ -110,7 +112,8 @@ def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     if tensor.rank is None or tensor.rank < rank + 1:
         return _spatial(layer, tensor)
     spatial = _sliding_window(layer, tensor, rank)
-    return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin), []
+    return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin,
+                  rank_certain=tensor.rank_certain), []
 
 
 def _linear(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -159,7 +162,8 @@ def _spatial(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     if tensor.rank is None:
         return Tensor(None, (), tensor.origin), []
     keep = 2 if tensor.rank >= 2 else tensor.rank
-    return Tensor(tensor.rank, tensor.dims[:keep] + (UNKNOWN,) * (tensor.rank - keep), tensor.origin), []
+    return Tensor(tensor.rank, tensor.dims[:keep] + (UNKNOWN,) * (tensor.rank - keep), tensor.origin,
+                  rank_certain=tensor.rank_certain), []
 
 
 def _adaptive_pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -172,7 +176,8 @@ def _adaptive_pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     spatial = tuple(tensor.axis(index - rank) if s is None else s for index, s in enumerate(sizes))
     if tensor.rank is None:
         return Tensor(None, (tensor.axis(-rank - 1),) + spatial, tensor.origin), []
-    return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin), []
+    return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin,
+                  rank_certain=tensor.rank_certain), []
 
 
 def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
@@ -181,7 +186,10 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
         return Tensor(None, ())
     if tensor.rank is None:
         # flatten(x, 1) of a batched tensor: (N, everything else), whatever the rank.
-        return Tensor(2, (tensor.axis(0), UNKNOWN), tensor.origin) if (start, end) == (1, -1) else Tensor(None, ())
+        # flatten(x, 1) of a tensor of any rank from 2 up gives (N, everything else).
+        if (start, end) == (1, -1):
+            return Tensor(2, (tensor.axis(0), UNKNOWN), tensor.origin, rank_certain=True)
+        return Tensor(None, ())
     first, last = start % max(tensor.rank, 1), end % max(tensor.rank, 1)
     if first > last:
         return Tensor(None, ())
@@ -191,7 +199,7 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
         merged = multiply(merged, size) if size is not UNKNOWN else UNKNOWN
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
     note = " × ".join(str(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
-    return Tensor(len(dims), dims, tensor.origin, note=note)
+    return Tensor(len(dims), dims, tensor.origin, note=note, rank_certain=tensor.rank_certain)
 
 
 def _flatten(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:

@@ -22,7 +22,7 @@ import libcst as cst
 
 from convlint.analysis import flow
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
-from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact, OperandsFact
+from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact, OperandsFact, RankFact
 from convlint.analysis.imports import ModuleSource, Project, absolute_name
 from convlint.analysis.objects import (
     UNKNOWN_ITEMS,
@@ -1638,7 +1638,7 @@ class Interpreter:
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, ListValue)):
             sizes = list(sizes[0]) if isinstance(sizes[0], tuple) else sizes[0].items
         if not args.open_positional and sizes and all(as_dim(size) is not None for size in sizes):
-            return Tensor(len(sizes), tuple(sizes))
+            return Tensor(len(sizes), tuple(sizes), rank_certain=True)
         return UNKNOWN_TENSOR
 
     def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments) -> Any:
@@ -1911,6 +1911,10 @@ class Interpreter:
         return UNKNOWN
 
     def apply_layer(self, layer: Layer, tensor: Tensor) -> Tensor:
+        if tensor.rank_certain and layer.spec.ranks and tensor.rank not in layer.spec.ranks:
+            anchor = self.facts.anchor(layer)
+            if anchor is not None and not any(f.consumer is layer for f in self.facts.wrong_ranks):
+                self.facts.wrong_ranks.append(RankFact(layer, tensor.rank, tensor.origin, anchor, self.context))
         output, checks = flow.apply_layer(layer, tensor)
         if self.outputs is not None:
             self.outputs.setdefault(id(layer), output)

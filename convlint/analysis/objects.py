@@ -382,6 +382,9 @@ class Tensor:
     direct: bool = False
     #: How the last axis came to be, for messages: ``64 × 12 × 12`` after a flatten.
     note: Optional[str] = None
+    #: True only when the rank is proven (a given input shape, a flatten), not taken from the
+    #: batched-input convention.
+    rank_certain: bool = False
 
     def axis(self, index: int) -> Any:
         if self.rank is not None:

@@ -106,7 +106,7 @@ def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node
             built = None
         created = list(interpreter.created)
         if input_shape is not None and isinstance(built, (Instance, Container, Layer)):
-            _forward(interpreter, built, Tensor(len(input_shape), input_shape))
+            _forward(interpreter, built, Tensor(len(input_shape), input_shape, rank_certain=True))
         _check_forward(interpreter, created)
     except BudgetExceeded as exceeded:
         interpreter.facts.budget_notes.append((node, str(exceeded)))

@@ -52,6 +52,8 @@ class LayerSpec:
     #: Normalizes away a per-channel constant (subtracts the batch mean): a bias right before
     #: it is wasted.
     cancels_bias: bool = False
+    #: The input ranks PyTorch accepts (batched and unbatched); empty: any.
+    ranks: Tuple[int, ...] = field(default=())
 
     @property
     def param_names(self) -> Tuple[str, ...]:

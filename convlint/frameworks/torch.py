@@ -68,11 +68,12 @@ def _conv_family() -> Dict[str, LayerSpec]:
     specs = {}
     for rank in (1, 2, 3):
         specs[f"Conv{rank}d"] = LayerSpec(
-            f"Conv{rank}d", _CONV, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE, parameters="conv"
+            f"Conv{rank}d", _CONV, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE, parameters="conv",
+            ranks=(rank + 1, rank + 2),
         )
         specs[f"ConvTranspose{rank}d"] = LayerSpec(
             f"ConvTranspose{rank}d", _CONV_TRANSPOSE, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE,
-            parameters="conv_transpose",
+            parameters="conv_transpose", ranks=(rank + 1, rank + 2),
         )
         specs[f"LazyConv{rank}d"] = LayerSpec(
             f"LazyConv{rank}d", _CONV[1:], CONV, rank, None, "out_channels", _CONV_POSITIVE[1:]
@@ -92,10 +93,12 @@ def _norm_family() -> Dict[str, LayerSpec]:
         specs[f"BatchNorm{rank}d"] = LayerSpec(
             f"BatchNorm{rank}d", _BATCH_NORM, kind, rank, "num_features", "num_features", ("num_features",),
             sized_by=_NORM_STATE, parameters="norm", cancels_bias=True,
+            # BatchNorm1d takes (N, C) or (N, C, L); BatchNorm2d/3d only the batched form.
+            ranks=(2, 3) if rank == 1 else (rank + 2,),
         )
         specs[f"InstanceNorm{rank}d"] = LayerSpec(
             f"InstanceNorm{rank}d", _INSTANCE_NORM, CHANNEL_NORM, rank, "num_features", "num_features",
-            ("num_features",), sized_by=_NORM_STATE, parameters="norm",
+            ("num_features",), sized_by=_NORM_STATE, parameters="norm", ranks=(rank + 1, rank + 2),
         )
         specs[f"LazyBatchNorm{rank}d"] = LayerSpec(f"LazyBatchNorm{rank}d", _BATCH_NORM[1:], PASS_THROUGH, rank)
         specs[f"LazyInstanceNorm{rank}d"] = LayerSpec(
@@ -222,9 +225,11 @@ def _table() -> Dict[str, LayerSpec]:
     for name in _SPATIAL_NAMES:
         table[name] = LayerSpec(name, (), SPATIAL, parameters="none")
     for rank in (1, 2, 3):
-        table[f"MaxPool{rank}d"] = LayerSpec(f"MaxPool{rank}d", _MAX_POOL, POOL, rank, parameters="none")
+        table[f"MaxPool{rank}d"] = LayerSpec(f"MaxPool{rank}d", _MAX_POOL, POOL, rank, parameters="none",
+                                             ranks=(rank + 1, rank + 2))
         average = _AVG_POOL if rank > 1 else _AVG_POOL[:5]
-        table[f"AvgPool{rank}d"] = LayerSpec(f"AvgPool{rank}d", average, POOL, rank, parameters="none")
+        table[f"AvgPool{rank}d"] = LayerSpec(f"AvgPool{rank}d", average, POOL, rank, parameters="none",
+                                             ranks=(rank + 1, rank + 2))
         for name in (f"AdaptiveAvgPool{rank}d", f"AdaptiveMaxPool{rank}d"):
             signature = (("output_size", REQUIRED),) + ((("return_indices", False),) if "Max" in name else ())
             table[name] = LayerSpec(name, signature, ADAPTIVE_POOL, rank, parameters="none")

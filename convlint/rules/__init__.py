@@ -15,6 +15,7 @@ from convlint.rules import (
     norm_channel_mismatch,
     operand_mismatch,
     same_padding_with_stride,
+    wrong_rank,
 )
 from convlint.rules.base import Rule
 
@@ -23,6 +24,7 @@ _MODULES = (
     channel_mismatch,
     norm_channel_mismatch,
     operand_mismatch,
+    wrong_rank,
     groups_not_divisible,
     same_padding_with_stride,
     non_positive_size,
