@@ -426,3 +426,16 @@ def test_one_run_over_every_kind_of_bad_file_reports_each_and_finishes(tmp_path)
                         ("py2.py", "CL001")]
     assert run_cli(tmp_path, ".", "--exit-zero").returncode == 0
     assert run_cli(tmp_path, "empty.py").returncode == 0
+
+
+def test_the_files_own_warnings_are_neither_printed_nor_fatal(tmp_path):
+    """Invalid escapes and ``is`` with a literal make Python warn while compiling: Python 3.12
+    prints a SyntaxWarning, and under ``-W error`` (common in test set-ups) it is a SyntaxError
+    that once failed the file with CL003."""
+    (tmp_path / "model.py").write_text(HEADER + 'PATTERN = "\\d+"\nif PATTERN is 1:\n    pass\nx = 1(2)\n' + BAD_MODEL)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), GIT_CEILING_DIRECTORIES=str(tmp_path.parent))
+    for warnings in (["-W", "error"], ["-W", "default"]):
+        result = subprocess.run([sys.executable, *warnings, "-m", "convlint", "model.py"], cwd=tmp_path,
+                                capture_output=True, text=True, env=env, timeout=60)
+        assert (result.stderr, result.returncode) == ("", 1)
+        assert result.stdout.splitlines()[0].startswith(f"model.py:6:{BAD_COLUMN}: CL101 ")

@@ -14,6 +14,7 @@ import re
 import symtable
 import threading
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -105,7 +106,9 @@ def _python_syntax_error(text: str) -> Optional[SourceError]:
     """Python's verdict on ``text``: None if it compiles, the error if it does not. Nesting too
     deep for Python is raised at once, since libcst must not see it."""
     try:
-        symtable.symtable(text, "<file>", "exec")
+        with warnings.catch_warnings():  # the file's own warnings (invalid escapes …) are not ours to print
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, "<file>", "exec")
     except SyntaxError as error:
         found = SourceError("CL001", error.msg, error.lineno or 1, error.offset or 1)
         if error.msg.startswith(_TOO_DEEP):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import itertools
 import operator
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -216,6 +217,20 @@ def _literal(node: cst.CSTNode) -> Any:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError):
         return UNKNOWN
+
+
+def _string_value(node: cst.SimpleString) -> Any:
+    """A string literal's value. An invalid escape such as ``"\\d"`` makes Python warn, which
+    under ``-W error`` is a SyntaxError and from Python 3.12 on a line on stderr: neither is
+    convlint's business."""
+    if "\\" not in node.value:
+        return node.evaluated_value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return node.evaluated_value
+        except (ValueError, SyntaxError):
+            return UNKNOWN
 
 
 def _body(node: Any) -> Sequence[cst.CSTNode]:
@@ -837,7 +852,7 @@ class Interpreter:
         return _literal(node)
 
     def _string(self, node: Any, scope: Scope) -> Any:
-        value = node.evaluated_value if not isinstance(node, cst.FormattedString) else None
+        value = _string_value(node) if not isinstance(node, cst.FormattedString) else None
         return value if isinstance(value, (str, bytes)) else UNKNOWN
 
     def _formatted(self, node: cst.FormattedString, scope: Scope) -> Any:
