@@ -31,6 +31,7 @@ class Check:
     parameter: str
     expected: Any
     received: Any
+    axis: int  # counted from the end
 
 
 def _with_axis(tensor: Tensor, index: int, value: Any, origin: Layer) -> Tensor:
@@ -54,7 +55,8 @@ def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     channel_axis = -(rank + 1)
     checks = []
     if layer.spec.in_param:
-        checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(channel_axis)))
+        checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(channel_axis),
+                            channel_axis))
     # A convolution's input is batched in model code; its output keeps the input's rank, so with
     # an unknown input rank the batched form (rank + 2) is taken.
     out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
@@ -119,7 +121,7 @@ def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
 def _linear(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     checks = []
     if layer.spec.in_param:
-        checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(-1)))
+        checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(-1), -1))
     return _with_axis(tensor, -1, layer.argument(layer.spec.out_param), layer), checks
 
 
@@ -133,14 +135,16 @@ def _batch_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
         return tensor, []
     # BatchNorm2d/3d accept only (N, C, *spatial): axis 1 is axis -(rank+1).
     axis = -((layer.spec.spatial_rank or 0) + 1)
-    return tensor, [Check(layer.spec.in_param or "", layer.argument(layer.spec.in_param), tensor.axis(axis))]
+    return tensor, [Check(layer.spec.in_param or "", layer.argument(layer.spec.in_param), tensor.axis(axis), axis)]
 
 
 def _channel_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     if not _holds_channel_state(layer):
         return tensor, []
-    received = tensor.axis(1) if tensor.rank is not None else UNKNOWN
-    return tensor, [Check(layer.spec.in_param or "", layer.argument(layer.spec.in_param), received)]
+    if tensor.rank is None:
+        return tensor, []
+    return tensor, [Check(layer.spec.in_param or "", layer.argument(layer.spec.in_param), tensor.axis(1),
+                          1 - tensor.rank)]
 
 
 def _layer_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -152,7 +156,7 @@ def _layer_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     if not isinstance(shape, tuple):
         return tensor, []
     checks = [
-        Check("normalized_shape", expected, tensor.axis(index - len(shape)))
+        Check("normalized_shape", expected, tensor.axis(index - len(shape)), index - len(shape))
         for index, expected in enumerate(shape)
     ]
     return tensor, checks
@@ -198,7 +202,8 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     for size in factors:
         merged = multiply(merged, size) if size is not UNKNOWN else UNKNOWN
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
-    note = " × ".join(str(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
+    text = " × ".join(str(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
+    note = (first - len(dims), text) if text else None
     return Tensor(len(dims), dims, tensor.origin, note=note, rank_certain=tensor.rank_certain)
 
 

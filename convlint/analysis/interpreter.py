@@ -63,7 +63,7 @@ from convlint.analysis.values import (
     multiply,
 )
 from convlint.frameworks import torch as torch_catalog
-from convlint.frameworks.catalog import LINEAR, REQUIRED
+from convlint.frameworks.catalog import REQUIRED
 
 
 @dataclass(frozen=True)
@@ -1645,7 +1645,9 @@ class Interpreter:
         for index in range(rank):
             if index - rank != axis and dims[index] is UNKNOWN:
                 dims[index] = next((t.dims[index] for t in tensors if t.dims[index] is not UNKNOWN), UNKNOWN)
-        return Tensor(rank, tuple(dims))
+        sizes = [str(tensor.axis(axis)) for tensor in tensors]
+        note = (axis, " + ".join(sizes)) if total is not UNKNOWN else None
+        return Tensor(rank, tuple(dims), note=note)
 
     def tensor_factory(self, args: Arguments) -> Tensor:
         """``torch.zeros(1, 1, dim)`` or ``torch.zeros((1, 1, dim))``: a tensor of that shape."""
@@ -1940,7 +1942,7 @@ class Interpreter:
         for check in checks:
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
             if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
-                note = tensor.note if check.parameter == layer.spec.in_param and layer.spec.kind == LINEAR else None
+                note = tensor.note[1] if tensor.note is not None and tensor.note[0] == check.axis else None
                 self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
                                              tensor.origin, anchor, self.context, note))
         return output

@@ -380,8 +380,9 @@ class Tensor:
     origin: Optional[Layer] = None
     #: True while the tensor is ``origin``'s output exactly as it left it (no operation since).
     direct: bool = False
-    #: How the last axis came to be, for messages: ``64 × 12 × 12`` after a flatten.
-    note: Optional[str] = None
+    #: How one axis (counted from the end) came to be, for messages: ``64 × 12 × 12`` after a
+    #: flatten, ``16 + 32`` after a concatenation.
+    note: Optional[Tuple[int, str]] = None
     #: True only when the rank is proven (a given input shape, a flatten), not taken from the
     #: batched-input convention.
     rank_certain: bool = False

@@ -8,7 +8,7 @@ from convlint.analysis.facts import FileFacts
 from convlint.analysis.values import provably_different
 from convlint.frameworks.catalog import CONV, LINEAR
 from convlint.rules.base import Finding, Rule
-from convlint.rules.messages import origin, provenance, subject
+from convlint.rules.messages import origin, provenance, received, subject
 
 _WHAT = {CONV: "input channels", LINEAR: "input features"}
 
@@ -72,9 +72,9 @@ class ChannelMismatch(Rule):
             kind = flow.consumer.spec.kind
             if kind not in _WHAT or not provably_different(flow.expected, flow.received):
                 continue
-            received = f"{flow.note} = {flow.received}" if flow.note else f"{flow.received}"
             message = (
-                f"{subject(facts, flow.consumer, flow.anchor)} expects {flow.expected} {_WHAT[kind]} but receives {received}"
+                f"{subject(facts, flow.consumer, flow.anchor)} expects {flow.expected} {_WHAT[kind]} but receives "
+                f"{received(flow.received, flow.note)}"
                 f"{origin(facts, flow.producer)}"
                 f"{provenance(facts, flow.consumer, flow.anchor, flow.context)}"
             )

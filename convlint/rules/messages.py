@@ -22,6 +22,11 @@ def layer_call(layer: Layer) -> str:
     return f"{spec.name}({', '.join(shown)})"
 
 
+def received(value: Any, note: Optional[str]) -> str:
+    """The size that arrived, with the arithmetic that made it: ``32 × 13 × 13 = 5408``."""
+    return f"{note} = {value}" if note else f"{value}"
+
+
 def origin(facts: "FileFacts", producer: Optional[Layer]) -> str:
     """`` from Conv2d(3, 64) on line 4``, or nothing when the producer is not known."""
     if producer is None:

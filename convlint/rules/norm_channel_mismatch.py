@@ -8,7 +8,7 @@ from convlint.analysis.facts import FileFacts
 from convlint.analysis.values import provably_different
 from convlint.frameworks.catalog import BATCH_NORM, CHANNEL_NORM, LAYER_NORM
 from convlint.rules.base import Finding, Rule
-from convlint.rules.messages import origin, provenance, subject
+from convlint.rules.messages import origin, provenance, received, subject
 
 
 class NormChannelMismatch(Rule):
@@ -92,7 +92,7 @@ class NormChannelMismatch(Rule):
                 expected = f"{flow.expected} channels"
             message = (
                 f"{subject(facts, consumer, flow.anchor)} expects {expected} ({flow.parameter}) but receives "
-                f"{flow.received}{origin(facts, flow.producer)}"
+                f"{received(flow.received, flow.note)}{origin(facts, flow.producer)}"
                 f"{provenance(facts, consumer, flow.anchor, flow.context)}"
             )
             yield Finding(flow.anchor, message)
