@@ -15,9 +15,10 @@ import symtable
 import threading
 import tokenize
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -102,6 +103,15 @@ def parse_source(text: str) -> cst.Module:
         raise SourceError("CL003", "too deeply nested for its parser (libcst)") from None
 
 
+def check_source(text: str) -> None:
+    """What ``parse_source`` would report on ``text``, for a file that is not analysed: only
+    Python's own parser runs, unless it (or the cheap checks before it) finds something, when
+    ``parse_source`` runs to report exactly as it would. Raises SourceError. The one thing it
+    cannot see is a file that Python accepts and libcst does not (CL003)."""
+    if "\0" in text or len(text) > MAX_TOKENS or _python_syntax_error(text) is not None:
+        parse_source(text)
+
+
 def _python_syntax_error(text: str) -> Optional[SourceError]:
     """Python's verdict on ``text``: None if it compiles, the error if it does not. Nesting too
     deep for Python is raised at once, since libcst must not see it."""
@@ -155,6 +165,9 @@ class ModuleSource:
     tree: cst.Module
     text: str
     _positions: Optional[Dict[cst.CSTNode, object]] = field(default=None, repr=False)
+    #: What the analysis derives from this file's nodes once (keyed by kind and node id): kept
+    #: here so that it lives and dies with the tree.
+    derived: Dict[Tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     @property
     def package(self) -> str:
@@ -178,30 +191,103 @@ class ModuleSource:
 
 def package_root(path: Path) -> Tuple[Path, str]:
     """The folder above the outermost package containing ``path``, and the module's dotted name."""
-    path = path.resolve()
+    root, name, _ = _package_root(path.resolve())
+    return root, name
+
+
+def _package_root(path: Path) -> Tuple[Path, str, Tuple[Path, ...]]:
+    """``package_root`` of a resolved path, and the ``__init__.py`` files it looked for (the
+    last one absent): what the module's name depends on."""
     parts = [] if path.name == "__init__.py" else [path.stem]
     folder = path.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
+    probed = []
+    while folder.parent != folder:
+        marker = folder / "__init__.py"
+        probed.append(marker)
+        if not marker.is_file():
+            break
         parts.insert(0, folder.name)
         folder = folder.parent
-    return folder, ".".join(parts)
+    return folder, ".".join(parts), tuple(probed)
 
 
 class Project:
-    """The files of one run: where imports are looked for, and every file parsed so far."""
+    """The files of one run: where imports are looked for, and every file parsed so far.
+
+    For the cache, a project also records which files an analysis consulted: every file it
+    loaded or found through an import, and every place an import was looked for in vain, since
+    a file created there would change the result. Module bodies and lazy imports are shared
+    by the files of a run, so what a module's own execution consulted is kept with it and
+    added to every analysis that uses the module (``stop_recording`` closes over it).
+    """
 
     def __init__(self, search_roots: Sequence[Path] = ()) -> None:
         self.search_roots: List[Path] = [root.resolve() for root in search_roots]
         self._by_path: Dict[Path, Optional[ModuleSource]] = {}
-        self._by_name: Dict[Tuple[Path, str], Optional[Path]] = {}
+        self._by_name: Dict[Tuple[Path, str], Tuple[Optional[Path], Tuple[Path, ...]]] = {}
+        self._roots: Dict[Path, Tuple[Path, str, Tuple[Path, ...]]] = {}
         #: Executed module bodies, shared by every file of the run that imports them.
         self.namespaces: Dict[Path, Any] = {}
+        #: What each module's execution (and the lazy imports of its namespace) consulted.
+        self._consulted: Dict[Path, Set[Path]] = {}
+        #: The sets recording right now: the analysed files', and the modules' being executed.
+        self._recording: List[Set[Path]] = []
+
+    # ----------------------------------------------------------------- what an analysis used
+
+    def start_recording(self) -> Set[Path]:
+        """Start recording the files consulted, until ``stop_recording`` of the returned set."""
+        recorded: Set[Path] = set()
+        self._recording.append(recorded)
+        return recorded
+
+    def stop_recording(self, recorded: Set[Path]) -> FrozenSet[Path]:
+        """Every file consulted since ``start_recording``, with what the modules used consulted
+        when they ran (possibly for an earlier file of the run)."""
+        if recorded in self._recording:
+            del self._recording[len(self._recording) - 1 - self._recording[::-1].index(recorded)]
+        closed = set(recorded)
+        pending = list(recorded)
+        while pending:
+            for path in self._consulted.get(pending.pop(), ()):
+                if path not in closed:
+                    closed.add(path)
+                    pending.append(path)
+        return frozenset(closed)
+
+    @contextmanager
+    def on_behalf_of(self, module: Path) -> Iterator[None]:
+        """What is consulted inside belongs to ``module`` as well (its body, its lazy imports)."""
+        consulted = self._consulted.setdefault(module, set())
+        self._recording.append(consulted)
+        try:
+            yield
+        finally:
+            self._recording.pop()
+
+    def _note(self, paths: Iterable[Path]) -> None:
+        if self._recording:
+            paths = tuple(paths)
+            for recorded in self._recording:
+                recorded.update(paths)
+
+    def _root_of(self, path: Path) -> Tuple[Path, str]:
+        """``package_root`` of a resolved path, remembered, and noted as consulted."""
+        found = self._roots.get(path)
+        if found is None:
+            found = self._roots[path] = _package_root(path)
+        self._note(found[2])
+        return found[0], found[1]
+
+    # ----------------------------------------------------------------- files
 
     def load(self, path: Path, text: Optional[str] = None) -> ModuleSource:
         """Parse ``path`` (or ``text`` standing for it); raises SourceError."""
         resolved = path.resolve()
+        self._note((resolved,))
         cached = self._by_path.get(resolved)
         if cached is not None and (text is None or text == cached.text):
+            self._root_of(resolved)
             return cached
         if text is None:
             try:
@@ -209,10 +295,18 @@ class Project:
             except OSError as error:
                 raise SourceError("CL002", error.strerror or str(error)) from None
         tree = parse_source(text)
-        root, name = package_root(resolved)
+        root, name = self._root_of(resolved)
         source = ModuleSource(resolved, name, resolved.name == "__init__.py", tree, text)
         self._by_path[resolved] = source
         return source
+
+    def forget(self, path: Path) -> None:
+        """Drop the parse of ``path`` unless a module body of the run uses it: a linted file
+        that nothing imports need not stay in memory (if something does later, it is parsed
+        again, and the result is the same)."""
+        resolved = path.resolve()
+        if resolved not in self.namespaces:
+            self._by_path.pop(resolved, None)
 
     def find_module(self, name: str, importer: ModuleSource) -> Optional[ModuleSource]:
         """The analysed file of module ``name`` seen from ``importer``, or None (external)."""
@@ -220,6 +314,7 @@ class Project:
         if path is None:
             return None
         if path in self._by_path:
+            self._note((path,))
             return self._by_path[path]
         try:
             return self.load(path)
@@ -228,22 +323,32 @@ class Project:
             return None
 
     def _find_path(self, name: str, importer: ModuleSource) -> Optional[Path]:
-        own_root, _ = package_root(importer.path)
+        own_root, _ = self._root_of(importer.path)
         for root in [own_root] + self.search_roots:
             key = (root, name)
-            if key not in self._by_name:
-                self._by_name[key] = _module_file(root, name)
-            if self._by_name[key] is not None:
-                return self._by_name[key]
+            found = self._by_name.get(key)
+            if found is None:
+                found = self._by_name[key] = _module_file(root, name)
+            self._note(found[1])
+            if found[0] is not None:
+                return found[0]
         return None
 
 
-def _module_file(root: Path, name: str) -> Optional[Path]:
+def _module_file(root: Path, name: str) -> Tuple[Optional[Path], Tuple[Path, ...]]:
+    """The file of module ``name`` under ``root`` (or None), and the places looked at."""
     base = root.joinpath(*name.split("."))
+    probed = []
     for candidate in (base.with_suffix(".py") if base.name else None, base / "__init__.py"):
-        if candidate is not None and candidate.is_file():
-            return candidate.resolve()
-    return None
+        if candidate is None:
+            continue
+        probed.append(candidate)
+        if candidate.is_file():
+            resolved = candidate.resolve()
+            if resolved != candidate:
+                probed.append(resolved)
+            return resolved, tuple(probed)
+    return None, tuple(probed)
 
 
 def absolute_name(module: ModuleSource, relative_level: int, name: str) -> Optional[str]:

@@ -13,6 +13,7 @@ layers) in a ``FileFacts``; rules read those.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import itertools
 import operator
 import warnings
@@ -213,10 +214,21 @@ def _literal(node: cst.CSTNode) -> Any:
     text = node.value  # type: ignore[attr-defined]
     if text.isdigit():
         return int(text) if len(text) < 19 else UNKNOWN
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError):
-        return UNKNOWN
+    found = _LITERALS.get(text, _MISSING)
+    if found is _MISSING:
+        try:
+            found = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError):
+            found = UNKNOWN
+        if len(_LITERALS) < 100_000:
+            _LITERALS[text] = found
+    return found
+
+
+#: Numbers other than plain decimals (``1e-5``, ``0x10``, ``1_000``), by their text.
+_LITERALS: Dict[str, Any] = {}
+#: String literals by their text (libcst evaluates one with ``ast.literal_eval`` every time).
+_STRINGS: Dict[str, Any] = {}
 
 
 def _string_value(node: cst.SimpleString) -> Any:
@@ -360,7 +372,8 @@ class Interpreter:
             return cached
         namespace = Namespace({"__name__": source.name})
         self.project.namespaces[source.path] = namespace
-        self.execute_module(source, namespace)
+        with self.project.on_behalf_of(source.path):
+            self.execute_module(source, namespace)
         return namespace
 
     def execute_module(self, source: ModuleSource, namespace: Namespace) -> None:
@@ -395,7 +408,7 @@ class Interpreter:
 
     def execute(self, node: cst.CSTNode, scope: Scope) -> None:
         self.tick()
-        if isinstance(node, cst.SimpleStatementLine):
+        if type(node) is cst.SimpleStatementLine:
             for small in node.body:
                 self.execute(small, scope)
             return
@@ -473,6 +486,11 @@ class Interpreter:
     def resolve(self, value: Any) -> Any:
         if not isinstance(value, LazyImport):
             return value
+        # The namespace holding the import keeps what it resolves to: that is the module's too.
+        with self.project.on_behalf_of(value.importer.path):
+            return self._resolve(value)
+
+    def _resolve(self, value: LazyImport) -> Any:
         module = self.import_module(value.module, value.importer)
         if value.name is None:
             return module
@@ -699,7 +717,7 @@ class Interpreter:
         return UNKNOWN
 
     def assign(self, target: cst.BaseExpression, value: Any, scope: Scope) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bind(scope, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             self._unpack(target.elements, value, scope)
@@ -709,12 +727,12 @@ class Interpreter:
             obj = self.evaluate(target.value, scope)
             key = self._subscript_key(target, scope)
             self.set_item(obj, key, value)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self.assign(target.value, value, scope)
 
     def _unpack(self, elements: Sequence[cst.BaseElement], value: Any, scope: Scope) -> None:
         items = self.iterate(value)
-        starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+        starred = [i for i, e in enumerate(elements) if type(e) is cst.StarredElement]
         if items is None or (not starred and len(items) != len(elements)) or len(items) < len(elements) - 1:
             for element in elements:
                 self.assign(element.value, UNKNOWN, scope)
@@ -787,7 +805,7 @@ class Interpreter:
 
     def forget(self, loop: cst.CSTNode, scope: Scope) -> None:
         """A loop the analysis does not unroll: whatever its body may change becomes unknown."""
-        targets, receivers = _changed_in(loop)
+        targets, receivers = _changed_in(loop, scope.module)
         for target in targets:
             self._forget_target(target, scope)
         for expression in receivers:
@@ -828,7 +846,7 @@ class Interpreter:
 
     def _quiet_evaluate(self, node: cst.BaseExpression, scope: Scope) -> Any:
         """Evaluate a plain name or attribute chain, without calls (no side effects)."""
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return self.lookup(node.value, scope)
         if isinstance(node, cst.Attribute):
             return self.attribute(self._quiet_evaluate(node.value, scope), node.attr.value)
@@ -852,7 +870,13 @@ class Interpreter:
         return _literal(node)
 
     def _string(self, node: Any, scope: Scope) -> Any:
-        value = _string_value(node) if not isinstance(node, cst.FormattedString) else None
+        if isinstance(node, cst.FormattedString):
+            return UNKNOWN
+        value = _STRINGS.get(node.value, _MISSING)
+        if value is _MISSING:
+            value = _string_value(node)
+            if len(_STRINGS) < 100_000:
+                _STRINGS[node.value] = value
         return value if isinstance(value, (str, bytes)) else UNKNOWN
 
     def _formatted(self, node: cst.FormattedString, scope: Scope) -> Any:
@@ -878,7 +902,7 @@ class Interpreter:
         items: List[Any] = []
         for element in elements:
             value = self.evaluate(element.value, scope)
-            if isinstance(element, cst.StarredElement):
+            if type(element) is cst.StarredElement:
                 expanded = self.iterate(value)
                 if expanded is None:
                     if isinstance(value, ListValue):
@@ -925,7 +949,7 @@ class Interpreter:
         keys = []
         for element in node.slice:
             inner = element.slice
-            if isinstance(inner, cst.Index):
+            if type(inner) is cst.Index:
                 keys.append(self.evaluate(inner.value, scope))
             else:
                 parts = [self.evaluate(p, scope) if p is not None else None for p in (inner.lower, inner.upper, inner.step)]
@@ -1186,7 +1210,7 @@ class Interpreter:
                 emit()
 
     def _call_expression(self, node: cst.Call, scope: Scope) -> Any:
-        if isinstance(node.func, cst.Name) and node.func.value == "super" and not node.args:
+        if type(node.func) is cst.Name and node.func.value == "super" and not node.args:
             return self.lookup(_SUPER, scope)
         function = self.evaluate(node.func, scope)
         arguments = self._arguments(node.args, scope)
@@ -1394,9 +1418,9 @@ class Interpreter:
         result: Any = None
         deferred_only = False
         try:
-            if isinstance(function.node, cst.Lambda):
+            if type(function.node) is cst.Lambda:
                 result = self.evaluate(function.node.body, scope)
-            elif _is_generator(function.node):
+            elif _is_generator(function.node, function.module):
                 # What a generator yields is not followed: its items are unknown.
                 result = ListValue([UNKNOWN_ITEMS])
             else:
@@ -1672,7 +1696,7 @@ class Interpreter:
         arguments = _bind_signature(spec, args)
         names = spec.param_names
         layer = Layer(spec, arguments, node, self._current_module(), self._path(node))
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             layer.origins = {name: calls for name in arguments
                              for calls in [self._origin_of(_argument_node(node, names, name))] if calls}
         anchor = self.facts.anchor(layer)
@@ -1697,7 +1721,7 @@ class Interpreter:
         that wrote it, so that a wrong argument is reported where it is written."""
         calls: List[cst.CSTNode] = []
         for frame in reversed(self.frames):
-            if not isinstance(expression, cst.Name) or not isinstance(frame.call, cst.Call):
+            if type(expression) is not cst.Name or type(frame.call) is not cst.Call:
                 break
             parameters = _parameter_names(frame.function)
             if expression.value not in parameters:
@@ -1984,23 +2008,52 @@ def _copy(value: Any, deep: bool) -> Any:
     return value
 
 
-_GENERATORS: Dict[int, Tuple[cst.CSTNode, bool]] = {}
-
-
-def _is_generator(function: cst.FunctionDef) -> bool:
-    """Whether ``yield`` appears in the function's own body (not in nested functions)."""
-    cached = _GENERATORS.get(id(function))
-    if cached is not None and cached[0] is function:
-        return cached[1]
+def _is_generator(function: cst.FunctionDef, module: ModuleSource) -> bool:
+    """Whether ``yield`` appears in the function's own body (not in nested functions);
+    computed once per function, and kept with its module."""
+    if "yield" not in module.text:
+        return False
+    key = ("generator", id(function))
+    cached = module.derived.get(key)
+    if cached is not None:
+        return cached
     found = False
-    stack: List[cst.CSTNode] = list(function.body.children)
+    stack: List[cst.CSTNode] = list(_child_nodes(function.body))
     while stack and not found:
         node = stack.pop()
-        if isinstance(node, cst.Yield):
+        if type(node) is cst.Yield:
             found = True
         elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            stack.extend(node.children)
-    _GENERATORS[id(function)] = (function, found)
+            stack.extend(_child_nodes(node))
+    module.derived[key] = found
+    return found
+
+
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+_NODE_TYPES: Dict[type, bool] = {}
+
+
+def _is_node(value: Any) -> bool:
+    """``isinstance(value, cst.CSTNode)``, without the cost of an abstract base class check."""
+    known = _NODE_TYPES.get(type(value))
+    if known is None:
+        known = _NODE_TYPES[type(value)] = isinstance(value, cst.CSTNode)
+    return known
+
+
+def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The nodes directly below ``node``, in no particular order. libcst's ``children`` gives
+    them in source order but rebuilds the node to find them, at about ten times the cost."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    found: List[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if _is_node(value):
+            found.append(value)
+        elif type(value) is tuple or type(value) is list:
+            found.extend(item for item in value if _is_node(item))
     return found
 
 
@@ -2099,7 +2152,7 @@ def _safe_size(kind: type, left: Any, right: Any) -> bool:
 
 
 def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
     if isinstance(node, cst.Attribute):
         return f"{_dotted(node.value)}.{node.attr.value}"
@@ -2107,7 +2160,7 @@ def _dotted(node: cst.BaseExpression) -> str:
 
 
 def _name_of(node: cst.BaseExpression) -> str:
-    return node.value if isinstance(node, cst.Name) else _dotted(node)
+    return node.value if type(node) is cst.Name else _dotted(node)
 
 
 def _parameter_names(function: FunctionValue) -> List[str]:
@@ -2131,15 +2184,13 @@ def _argument_node(call: cst.Call, names: Sequence[str], name: str) -> Optional[
     return None
 
 
-_CHANGED: Dict[int, Tuple[cst.CSTNode, Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]]] = {}
-
-
-def _changed_in(loop: cst.CSTNode) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:
+def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:
     """What a loop's body may rebind (assignment targets) and mutate (receivers of method
     calls); computed once per loop node."""
-    cached = _CHANGED.get(id(loop))
-    if cached is not None and cached[0] is loop:
-        return cached[1]
+    key = ("changed", id(loop))
+    cached = module.derived.get(key)
+    if cached is not None:
+        return cached
     # The header (``for m in self.modules()``) runs once, before the body: only the body and
     # the loop target repeat.
     targets: List[cst.BaseExpression] = [loop.target] if isinstance(loop, cst.For) else []
@@ -2149,11 +2200,11 @@ def _changed_in(loop: cst.CSTNode) -> Tuple[List[cst.BaseExpression], List[cst.B
         node = stack.pop()
         if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
             targets.append(node.target)
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             if isinstance(node.func, cst.Attribute):
                 receivers.append(node.func.value)
             # A function may change the lists and objects it is passed.
             receivers.extend(arg.value for arg in node.args if isinstance(arg.value, (cst.Name, cst.Attribute)))
         stack.extend(node.children)
-    _CHANGED[id(loop)] = (loop, (targets, receivers))
+    module.derived[key] = (targets, receivers)
     return targets, receivers
