@@ -7,6 +7,7 @@ configuration or internal error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
@@ -16,7 +17,8 @@ from convlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_config, 
 from convlint.files import UsageError, discover
 from convlint.report import render
 from convlint.rules import ALL_RULES, RULES_BY_CODE
-from convlint.runner import Linter
+from convlint.cache import Cache
+from convlint.runner import DEFAULT_TIMEOUT, Linter
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -48,7 +50,30 @@ def _check_parser() -> argparse.ArgumentParser:
                         help="apply excludes to files named on the command line too (for pre-commit)")
     parser.add_argument("--stdin-filename", type=Path,
                         help="lint source read from standard input as if it were this file")
+    speed = parser.add_argument_group("speed")
+    speed.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the cache (also: CONVLINT_NO_CACHE=1)")
+    speed.add_argument("--cache-dir", help="the cache folder (default: .convlint_cache beside the configuration)")
+    speed.add_argument("-j", "--jobs", type=_positive_int,
+                       help="processes to analyse files in (default: one per core; small runs use one)")
+    speed.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
+                       help=f"seconds one file's analysis may take before it is skipped, CL005 "
+                       f"(default: {DEFAULT_TIMEOUT:g})")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
 
 
 def _settings(args: argparse.Namespace, cwd: Path) -> Settings:
@@ -59,6 +84,7 @@ def _settings(args: argparse.Namespace, cwd: Path) -> Settings:
         "exclude": args.exclude,
         "extend-exclude": args.extend_exclude,
         "output-format": args.output_format,
+        "cache-dir": args.cache_dir,
     }
     config = args.config
     if config is None and not args.isolated and args.stdin_filename is not None:
@@ -70,7 +96,9 @@ def check(argv: Sequence[str]) -> int:
     args = _check_parser().parse_args(argv)
     cwd = Path.cwd()
     settings = _settings(args, cwd)
-    linter = Linter(settings, cwd)
+    use_cache = not args.no_cache and os.environ.get("CONVLINT_NO_CACHE", "") in ("", "0", "false")
+    cache = Cache.for_run(settings, cwd) if use_cache else None
+    linter = Linter(settings, cwd, jobs=args.jobs, cache=cache, timeout=args.timeout)
     if args.stdin_filename is not None:
         if args.paths and args.paths != [Path("-")]:
             raise UsageError("`--stdin-filename` lints standard input; do not name other paths")

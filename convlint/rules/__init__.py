@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict, List, Type
 
 from convlint.rules import (
+    analysis_timeout,
     channel_mismatch,
     conv_bias_before_norm,
     dominant_layer,
@@ -21,6 +22,7 @@ from convlint.rules.base import Rule
 
 _MODULES = (
     file_errors,
+    analysis_timeout,
     channel_mismatch,
     norm_channel_mismatch,
     operand_mismatch,
