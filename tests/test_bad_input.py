@@ -439,3 +439,57 @@ def test_the_files_own_warnings_are_neither_printed_nor_fatal(tmp_path):
                                 capture_output=True, text=True, env=env, timeout=60)
         assert (result.stderr, result.returncode) == ("", 1)
         assert result.stdout.splitlines()[0].startswith(f"model.py:6:{BAD_COLUMN}: CL101 ")
+
+
+# -- found by linting the standard library and the corpora ------------------------------------------
+
+
+def test_star_imports_that_branches_disagree_on(tmp_path):
+    """keras/src/backend/__init__.py picks its backend's ``import *`` in an if/elif chain whose
+    ``else`` raises: the joined star imports were unknown, and looking a name up crashed."""
+    source = HEADER + (
+        "import os\n"
+        "if os.environ.get('A'):\n"
+        "    from torch.nn import *\n"
+        "    from torch.nn import Conv2d as Base\n"
+        "elif os.environ.get('B'):\n"
+        "    from torch.nn.modules import *\n"
+        "    from torch.nn import Conv2d as Base\n"
+        "else:\n"
+        "    raise ValueError('no backend')\n"
+        "class Net(Base):\n"
+        "    pass\n"
+        "head = Linear(3, 4)\n"
+        "from math import *\n"
+    ) + BAD_MODEL
+    assert codes(lint(tmp_path, source.encode())) == [(15, BAD_COLUMN, "CL101")]
+
+
+def test_matrix_multiply_assignment(tmp_path):
+    """``x @= w`` (operator.py's ``imatmul``) was a KeyError; its result is not modelled."""
+    source = HEADER + (
+        "class Net(nn.Module):\n"
+        "    def __init__(self, table):\n"
+        "        super().__init__()\n"
+        "        self.fc1 = nn.Linear(32, 64)\n"
+        "        self.table = table\n"
+        "        self.fc2 = nn.Linear(10, 5)\n"
+        "    def forward(self, x):\n"
+        "        x = self.fc1(x)\n"
+        "        x @= self.table\n"
+        "        return self.fc2(x)\n"
+        "def imatmul(a, b):\n"
+        "    a @= b\n"
+        "    return a\n"
+    ) + BAD_MODEL
+    assert codes(lint(tmp_path, source.encode())) == [(15, BAD_COLUMN, "CL101")]
+
+
+def test_long_implicit_string_concatenation_is_positioned(tmp_path):
+    """pydoc_data/topics.py: thousands of adjacent string literals are one deep tree. The
+    interpreter stops there (CL004), and resolving the note's position once overflowed
+    Python's recursion limit (CL003)."""
+    pieces = "\n".join(f"    'line {i}\\n'" for i in range(2000))
+    found = lint(tmp_path, (HEADER + "TOPICS = {'assert': (\n" + pieces + "\n)}\n" + BAD_MODEL).encode())
+    assert [(line, code, message) for line, _, code, message in found] == [
+        (2, "CL004", "Analysis stopped early: nesting too deep for the interpreter")]

@@ -199,3 +199,61 @@ def test_generated_models_agree_with_pytorch(torch_runtime, program):
         assert (failure is not None) == program.fails_at(c), f"the generator is wrong about c={c}: {failure}"
     if diagnostics and not program.has_untaken_paths:
         assert any(failures.values()), "convlint reports an error that PyTorch does not raise"
+
+
+# -- false positives found on the way (reported to the interpreter's owner) ---------------------------
+#
+# A constructor parameter without a default is bound to a positive integer symbol when a class
+# is checked on its own. Arithmetic of a tensor with such a symbol is taken to keep the tensor's
+# shape, as a scalar would; but the parameter may be a tensor, which broadcasts (``*``) or
+# contracts (``@``) the shape. Each snippet runs in PyTorch; convlint reports a mismatch.
+
+_PARAMETER_OPERAND_SNIPPETS = {
+    "matmul-with-a-parameter": (
+        "import torch.nn as nn\n"
+        "\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, table):\n"
+        "        super().__init__()\n"
+        "        self.fc1 = nn.Linear(32, 64)\n"
+        "        self.table = table  # a (64, 10) tensor\n"
+        "        self.fc2 = nn.Linear(10, 5)\n"
+        "\n"
+        "    def forward(self, x):\n"
+        "        x = self.fc1(x)\n"
+        "        x = x @ self.table\n"
+        "        return self.fc2(x)\n",
+        "torch.randn(64, 10)", (2, 32),
+    ),
+    "broadcast-with-a-parameter": (
+        "import torch.nn as nn\n"
+        "\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, gate):\n"
+        "        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(3, 1, 1)\n"
+        "        self.gate = gate  # a (1, 16, 1, 1) tensor\n"
+        "        self.conv2 = nn.Conv2d(16, 8, 1)\n"
+        "\n"
+        "    def forward(self, x):\n"
+        "        return self.conv2(self.conv1(x) * self.gate)\n",
+        "torch.ones(1, 16, 1, 1)", (2, 3, 8, 8),
+    ),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="a tensor's arithmetic with a parameter symbol keeps its shape, "
+                                       "as if the parameter were a scalar")
+@pytest.mark.parametrize("name", sorted(_PARAMETER_OPERAND_SNIPPETS))
+def test_arithmetic_with_a_parameter_that_may_be_a_tensor_is_silent(name):
+    source, _, _ = _PARAMETER_OPERAND_SNIPPETS[name]
+    assert [(d.line, d.code) for d in lint(source.encode()) if d.code.startswith(MODEL_CODES)] == []
+
+
+@pytest.mark.parametrize("name", sorted(_PARAMETER_OPERAND_SNIPPETS))
+def test_the_parameter_operand_snippets_run_in_pytorch(torch_runtime, name):
+    source, argument, shape = _PARAMETER_OPERAND_SNIPPETS[name]
+    namespace: dict = {}
+    exec(compile(source, f"{name}.py", "exec"), namespace)
+    model = namespace["Net"](eval(argument, {"torch": torch_runtime}))
+    assert model(torch_runtime.randn(*shape)).shape[0] == shape[0]

@@ -12,6 +12,7 @@ import io
 import itertools
 import re
 import symtable
+import sys
 import threading
 import tokenize
 import warnings
@@ -72,6 +73,8 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 #: level of a left-nested chain (``a and b and …``, which Python itself keeps flat): a small
 #: stack would crash the process. Only touched pages cost memory.
 _PARSER_STACK = 256 * 1024 * 1024
+#: Python frames allowed while positions are resolved on that stack (a few per level of the tree).
+_POSITIONS_RECURSION = 50_000
 #: What Python's own parser says when nesting, not syntax, stops it (any version).
 _TOO_DEEP = ("too many nested parentheses", "too many levels of indentation")
 
@@ -129,13 +132,13 @@ def _python_syntax_error(text: str) -> Optional[SourceError]:
     return None
 
 
-def _with_large_stack(function: Callable[[str], cst.Module], text: str) -> cst.Module:
-    """``function(text)`` on a thread with a large stack (or here, if no such thread can start)."""
+def _with_large_stack(function: Callable[[Any], Any], argument: Any) -> Any:
+    """``function(argument)`` on a thread with a large stack (or here, if no such thread can start)."""
     outcome: List[Any] = []
 
     def run() -> None:
         try:
-            outcome.append((True, function(text)))
+            outcome.append((True, function(argument)))
         except BaseException as error:  # handed to the calling thread
             outcome.append((False, error))
 
@@ -145,7 +148,7 @@ def _with_large_stack(function: Callable[[str], cst.Module], text: str) -> cst.M
         thread = threading.Thread(target=run, name="convlint-parse", daemon=True)
         thread.start()
     except (ValueError, RuntimeError, MemoryError):
-        return function(text)
+        return function(argument)
     finally:
         threading.stack_size(previous)
     thread.join()
@@ -177,8 +180,7 @@ class ModuleSource:
         """(line, column, end line, end column), 1-based, end exclusive. Resolved on first use:
         only files with something to report pay for positions."""
         if self._positions is None:
-            wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
-            self._positions = dict(wrapper.resolve(PositionProvider))
+            self._positions = _with_large_stack(_positions, self.tree)
         code_range = self._positions.get(node)
         if code_range is None:
             return (1, 1, 1, 1)
@@ -187,6 +189,18 @@ class ModuleSource:
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.position(node)[0]
+
+
+def _positions(tree: cst.Module) -> Dict[cst.CSTNode, object]:
+    """libcst's positions of every node. Its visitor recurses in Python once per level, and a
+    long implicit string concatenation (pydoc's topics.py) is thousands of levels deep: this
+    runs on the parser's large stack, with room for that many Python frames."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _POSITIONS_RECURSION))
+    try:
+        return dict(MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider))
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def package_root(path: Path) -> Tuple[Path, str]:

@@ -434,7 +434,8 @@ class Interpreter:
         if isinstance(node.operator, cst.AddAssign) and isinstance(current, (ListValue, Container)):
             self.extend(current, value)
             return
-        self.assign(node.target, self.binary(_AUGMENTED[type(node.operator)], current, value, node), scope)
+        kind = _AUGMENTED.get(type(node.operator))  # ``@=`` is not modelled: its result is unknown
+        self.assign(node.target, self.binary(kind, current, value, node) if kind else UNKNOWN, scope)
 
     def _return(self, node: cst.Return, scope: Scope) -> None:
         raise _Return(self.evaluate(node.value, scope) if node.value is not None else None)
@@ -511,7 +512,8 @@ class Interpreter:
             # nothing until one of their names is used.
             if name:
                 stars = scope.namespace.values.get(_STARS, ())
-                scope.namespace.values[_STARS] = stars + (LazyImport(name, None, scope.module),)
+                if type(stars) is tuple:  # else branches disagreed on them, and they stay unknown
+                    scope.namespace.values[_STARS] = stars + (LazyImport(name, None, scope.module),)
             return
         for alias in node.names:
             imported = _name_of(alias.name)
@@ -707,7 +709,10 @@ class Interpreter:
             if found is not _MISSING:
                 return found
             if current.parent is None:
-                for star in current.namespace.values.get(_STARS, ()):
+                stars = current.namespace.values.get(_STARS, ())
+                if type(stars) is not tuple:  # star imports that branches disagree on: the name may be theirs
+                    return UNKNOWN
+                for star in stars:
                     found = self._from_star(star, name)
                     if found is not _MISSING:
                         return found
