@@ -242,8 +242,6 @@ _PARAMETER_OPERAND_SNIPPETS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor's arithmetic with a parameter symbol keeps its shape, "
-                                       "as if the parameter were a scalar")
 @pytest.mark.parametrize("name", sorted(_PARAMETER_OPERAND_SNIPPETS))
 def test_arithmetic_with_a_parameter_that_may_be_a_tensor_is_silent(name):
     source, _, _ = _PARAMETER_OPERAND_SNIPPETS[name]

@@ -1040,10 +1040,14 @@ class Interpreter:
     def tensor_binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None) -> Any:
         """Arithmetic on tensors: a scalar operand keeps the tensor's shape; two tensors
         broadcast, and each pair of aligned sizes is recorded for the rules."""
-        if isinstance(left, Tensor) and (is_native(right) or isinstance(right, Dim)):
+        # A number keeps the tensor's shape; a parameter seen only as a symbol may be a tensor
+        # itself (a gate of shape (1, C, 1, 1)), and then the result's shape is not known.
+        if isinstance(left, Tensor) and is_native(right):
             return flow.touched(left)
-        if isinstance(right, Tensor) and (is_native(left) or isinstance(left, Dim)):
+        if isinstance(right, Tensor) and is_native(left):
             return flow.touched(right)
+        if isinstance(left, Dim) or isinstance(right, Dim):
+            return UNKNOWN_TENSOR
         if isinstance(left, Tensor) and isinstance(right, Tensor):
             if kind not in (cst.MatrixMultiply,):
                 self._record_operands(_OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right), None, node)
