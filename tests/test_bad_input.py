@@ -493,3 +493,31 @@ def test_long_implicit_string_concatenation_is_positioned(tmp_path):
     found = lint(tmp_path, (HEADER + "TOPICS = {'assert': (\n" + pieces + "\n)}\n" + BAD_MODEL).encode())
     assert [(line, code, message) for line, _, code, message in found] == [
         (2, "CL004", "Analysis stopped early: nesting too deep for the interpreter")]
+
+
+#: Expressions whose value would take hours or gigabytes to compute; the analysis must give up
+#: on each at once (the first three hung or allocated a gigabyte).
+BOMBS = (
+    "pow(2, 10**10)", '"{:>1000000000}".format(1)', '"%0*d" % (10**9, 1)', "2 ** 10**10", "10 ** 10 ** 10",
+    "1 << 10**10", "'x' * 10**10", "[0] * 10**10", "(1,) * 10**10", "list(range(10**10))", "sum(range(10**12))",
+    "sorted(range(10**9))", "math.factorial(10**7)", "int('9' * 10**6)", "pow(3, 10**8, 7)",
+    "math.comb(10**6, 5 * 10**5)", 'f"{1:>{10**9}}"', '"a".center(10**10)', '" ".join(["a"] * 10**9)',
+    '"-".join(["a" * 9999] * 9999)', '("a" * 9999 + "a" * 9999).replace("a", "b" * 9999)',
+    "str(10 ** 4000)", "[[0] * 10**4 for _ in range(10**4)]", "{i: i for i in range(10**9)}",
+    "list(zip(range(10**9), range(10**9)))", "[*range(10**9)]", "abs(-10**10**5)", "bytes(10**10)",
+    "bytearray(10**10)", "round(1.5, 10**9)",
+)
+
+
+def test_expressions_that_would_take_hours_or_gigabytes(tmp_path):
+    source = HEADER + "import math\n" + "".join(f"x{i} = {bomb}\n" for i, bomb in enumerate(BOMBS)) + BAD_MODEL
+    (tmp_path / "bombs.py").write_text(source)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), GIT_CEILING_DIRECTORIES=str(tmp_path.parent))
+    # A memory limit, so that a regression fails here instead of taking the machine down.
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", limit + "from convlint.cli import main; raise SystemExit(main())",
+                             "bombs.py"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    assert time.perf_counter() - started < 30
+    assert (result.stderr, result.returncode) == ("", 1)
+    assert result.stdout.splitlines()[0].startswith(f"bombs.py:{len(BOMBS) + 3}:{BAD_COLUMN}: CL101 ")

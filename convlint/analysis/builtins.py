@@ -249,6 +249,19 @@ def _print(interpreter: Any, args: Arguments) -> Any:
     return None
 
 
+def _pow(interpreter: Any, args: Arguments) -> Any:
+    """``pow(2, 10**10)`` would compute for hours a number the analysis drops (above 2**62)."""
+    values = _natives(args)
+    if values and len(values) == 2 and all(type(v) is int for v in values):
+        base, exponent = values
+        if abs(base) > 1 and exponent > 62:
+            return UNKNOWN
+    return _native_pow(interpreter, args)
+
+
+_native_pow = _apply_native(pow)
+
+
 def _math(name: str) -> Callable[[Any, Arguments], Any]:
     return _apply_native(getattr(math, name))
 
@@ -261,7 +274,7 @@ BUILTINS: Dict[str, Callable[[Any, Arguments], Any]] = {
     "abs": _apply_native(abs),
     "round": _apply_native(round),
     "divmod": _apply_native(divmod),
-    "pow": _apply_native(pow),
+    "pow": _pow,
     "len": _len,
     "max": _minmax(max),
     "min": _minmax(min),

@@ -16,6 +16,7 @@ import ast
 import dataclasses
 import itertools
 import operator
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -1916,7 +1917,15 @@ class Interpreter:
             items = self.iterate(args.positional[0]) if args.positional else None
             if items is None or not all(isinstance(i, str) for i in items):
                 return UNKNOWN
+            if sum(map(len, items)) + len(receiver) * max(len(items) - 1, 0) > MAX_ITEMS:
+                return UNKNOWN  # what is longer is dropped below: never build it
             return receiver.join(items)
+        if name == "format" and not _small_format(receiver, values):
+            return UNKNOWN
+        if (name == "replace" and len(args.positional) >= 2 and all(isinstance(v, str) for v in args.positional[:2])
+                and len(args.positional[1]) > len(args.positional[0])
+                and len(receiver) + receiver.count(args.positional[0]) * len(args.positional[1]) > MAX_ITEMS):
+            return UNKNOWN
         try:
             result = getattr(receiver, name)(*args.positional, **args.keywords)
         except Exception:
@@ -2157,7 +2166,19 @@ def _safe_size(kind: type, left: Any, right: Any) -> bool:
         return right <= 64
     if kind is cst.Add and isinstance(left, (str, tuple)) and isinstance(right, (str, tuple)):
         return len(left) + len(right) <= MAX_ITEMS * 10
+    if kind is cst.Modulo and isinstance(left, (str, bytes)):
+        return _small_format(left, right if isinstance(right, tuple) else (right,))
     return True
+
+
+_WIDE = re.compile(r"\d{5}")
+
+
+def _small_format(template: Any, values: Sequence[Any]) -> bool:
+    """A ``%`` or ``str.format`` whose widths cannot ask for a huge string (``"%0*d" % (10**9,
+    1)``, ``"{:>1000000000}".format(1)`` allocate a gigabyte before anything can be checked)."""
+    text = template.decode("latin-1") if isinstance(template, bytes) else template
+    return not _WIDE.search(text) and not any(type(v) is int and abs(v) > MAX_ITEMS for v in values)
 
 
 def _dotted(node: cst.BaseExpression) -> str:
