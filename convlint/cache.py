@@ -126,7 +126,7 @@ class Cache:
 
     # ----------------------------------------------------------------- writing
 
-    def store(self, path: Path, content: str, dependencies: Iterable[Path], diagnostics: List[Diagnostic]) -> None:
+    def store(self, path: Path, content: str, dependencies: Iterable[str], diagnostics: List[Diagnostic]) -> None:
         """Record the result of linting ``path`` (content hash ``content``); failures to write
         are ignored (a read-only checkout lints as well, only more slowly)."""
         key = str(path.resolve())

@@ -55,7 +55,7 @@ class Prefilter:
         self._exists: Dict[Path, bool] = {}
         self._folders: Dict[Path, bool] = {}
 
-    def needs_analysis(self, path: Path, text: str) -> Tuple[bool, FrozenSet[Path]]:
+    def needs_analysis(self, path: Path, text: str) -> Tuple[bool, FrozenSet[str]]:
         """Whether the file at ``path`` with ``text`` may build a layer; when it may not, also
         the places the decision looked at (a package created there would change it)."""
         if any(needle in text for needle in NEEDLES):
@@ -76,7 +76,7 @@ class Prefilter:
                 consulted.update((module, package))
                 if self._is_file(module) or self._is_dir(package):
                     return True, frozenset()
-        return False, frozenset(consulted)
+        return False, frozenset(map(str, consulted))
 
     def _is_file(self, path: Path) -> bool:
         found = self._exists.get(path)

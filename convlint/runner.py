@@ -70,7 +70,7 @@ class FileResult:
     machine)."""
 
     diagnostics: List[Diagnostic]
-    dependencies: FrozenSet[Path] = frozenset()
+    dependencies: FrozenSet[str] = frozenset()
     cacheable: bool = True
 
 
@@ -137,7 +137,7 @@ class Linter:
                 return self._check_only(path, text, consulted)
         return self.analyse_text(path, text)
 
-    def _check_only(self, path: Path, text: str, consulted: FrozenSet[Path]) -> FileResult:
+    def _check_only(self, path: Path, text: str, consulted: FrozenSet[str]) -> FileResult:
         """A file the prefilter set aside: only what ``parse_source`` would report on it."""
         try:
             check_source(text)

@@ -107,7 +107,7 @@ def test_prefilter_decisions(tmp_path):
     assert prefilter.needs_analysis(here, "import top\n")[0]
     needed, consulted = prefilter.needs_analysis(here, "import os\nimport json as j\nprint(os.sep)\n")
     assert not needed
-    assert tmp_path / "os.py" in consulted and tmp_path / "json" in consulted
+    assert str(tmp_path / "os.py") in consulted and str(tmp_path / "json") in consulted
     assert prefilter.needs_analysis(here, "print('hello')\n") == (False, frozenset())
 
 

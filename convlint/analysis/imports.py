@@ -209,7 +209,7 @@ def package_root(path: Path) -> Tuple[Path, str]:
     return root, name
 
 
-def _package_root(path: Path) -> Tuple[Path, str, Tuple[Path, ...]]:
+def _package_root(path: Path) -> Tuple[Path, str, Tuple[str, ...]]:
     """``package_root`` of a resolved path, and the ``__init__.py`` files it looked for (the
     last one absent): what the module's name depends on."""
     parts = [] if path.name == "__init__.py" else [path.stem]
@@ -217,7 +217,7 @@ def _package_root(path: Path) -> Tuple[Path, str, Tuple[Path, ...]]:
     probed = []
     while folder.parent != folder:
         marker = folder / "__init__.py"
-        probed.append(marker)
+        probed.append(str(marker))
         if not marker.is_file():
             break
         parts.insert(0, folder.name)
@@ -238,24 +238,25 @@ class Project:
     def __init__(self, search_roots: Sequence[Path] = ()) -> None:
         self.search_roots: List[Path] = [root.resolve() for root in search_roots]
         self._by_path: Dict[Path, Optional[ModuleSource]] = {}
-        self._by_name: Dict[Tuple[Path, str], Tuple[Optional[Path], Tuple[Path, ...]]] = {}
-        self._roots: Dict[Path, Tuple[Path, str, Tuple[Path, ...]]] = {}
+        self._by_name: Dict[Tuple[Path, str], Tuple[Optional[Path], Tuple[str, ...]]] = {}
+        self._roots: Dict[Path, Tuple[Path, str, Tuple[str, ...]]] = {}
         #: Executed module bodies, shared by every file of the run that imports them.
         self.namespaces: Dict[Path, Any] = {}
-        #: What each module's execution (and the lazy imports of its namespace) consulted.
-        self._consulted: Dict[Path, Set[Path]] = {}
+        #: What each module's execution (and the lazy imports of its namespace) consulted. Paths
+        #: are kept as strings: noting one costs a set insertion, and pathlib's equality is slow.
+        self._consulted: Dict[str, Set[str]] = {}
         #: The sets recording right now: the analysed files', and the modules' being executed.
-        self._recording: List[Set[Path]] = []
+        self._recording: List[Set[str]] = []
 
     # ----------------------------------------------------------------- what an analysis used
 
-    def start_recording(self) -> Set[Path]:
+    def start_recording(self) -> Set[str]:
         """Start recording the files consulted, until ``stop_recording`` of the returned set."""
-        recorded: Set[Path] = set()
+        recorded: Set[str] = set()
         self._recording.append(recorded)
         return recorded
 
-    def stop_recording(self, recorded: Set[Path]) -> FrozenSet[Path]:
+    def stop_recording(self, recorded: Set[str]) -> FrozenSet[str]:
         """Every file consulted since ``start_recording``, with what the modules used consulted
         when they ran (possibly for an earlier file of the run)."""
         if recorded in self._recording:
@@ -272,14 +273,14 @@ class Project:
     @contextmanager
     def on_behalf_of(self, module: Path) -> Iterator[None]:
         """What is consulted inside belongs to ``module`` as well (its body, its lazy imports)."""
-        consulted = self._consulted.setdefault(module, set())
+        consulted = self._consulted.setdefault(str(module), set())
         self._recording.append(consulted)
         try:
             yield
         finally:
             self._recording.pop()
 
-    def _note(self, paths: Iterable[Path]) -> None:
+    def _note(self, paths: Iterable[str]) -> None:
         if self._recording:
             paths = tuple(paths)
             for recorded in self._recording:
@@ -298,7 +299,7 @@ class Project:
     def load(self, path: Path, text: Optional[str] = None) -> ModuleSource:
         """Parse ``path`` (or ``text`` standing for it); raises SourceError."""
         resolved = path.resolve()
-        self._note((resolved,))
+        self._note((str(resolved),))
         cached = self._by_path.get(resolved)
         if cached is not None and (text is None or text == cached.text):
             self._root_of(resolved)
@@ -328,7 +329,7 @@ class Project:
         if path is None:
             return None
         if path in self._by_path:
-            self._note((path,))
+            self._note((str(path),))
             return self._by_path[path]
         try:
             return self.load(path)
@@ -349,18 +350,18 @@ class Project:
         return None
 
 
-def _module_file(root: Path, name: str) -> Tuple[Optional[Path], Tuple[Path, ...]]:
+def _module_file(root: Path, name: str) -> Tuple[Optional[Path], Tuple[str, ...]]:
     """The file of module ``name`` under ``root`` (or None), and the places looked at."""
     base = root.joinpath(*name.split("."))
     probed = []
     for candidate in (base.with_suffix(".py") if base.name else None, base / "__init__.py"):
         if candidate is None:
             continue
-        probed.append(candidate)
+        probed.append(str(candidate))
         if candidate.is_file():
             resolved = candidate.resolve()
             if resolved != candidate:
-                probed.append(resolved)
+                probed.append(str(resolved))
             return resolved, tuple(probed)
     return None, tuple(probed)
 

@@ -2029,7 +2029,10 @@ def _copy(value: Any, deep: bool) -> Any:
 def _is_generator(function: cst.FunctionDef, module: ModuleSource) -> bool:
     """Whether ``yield`` appears in the function's own body (not in nested functions);
     computed once per function, and kept with its module."""
-    if "yield" not in module.text:
+    has_yield = module.derived.get(("yield", 0))
+    if has_yield is None:
+        has_yield = module.derived[("yield", 0)] = "yield" in module.text
+    if not has_yield:
         return False
     key = ("generator", id(function))
     cached = module.derived.get(key)
