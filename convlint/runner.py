@@ -14,6 +14,7 @@ diagnostics are sorted at the end.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import signal
 import sys
@@ -259,7 +260,13 @@ class Linter:
             analysed: Iterable[Tuple[int, FileResult]] = (
                 (index, self.analyse_text(path, text)) for index, path, text, _ in pending)
         else:
-            analysed = _in_pool(self, [(index, path, text) for index, path, text, _ in pending], jobs)
+            # The first file is analysed here: it parses and runs the modules most files of a
+            # package import (its __init__, its layers), which the workers, forked after, inherit
+            # instead of each doing it again.
+            index, path, text, _ = pending[0]
+            analysed = itertools.chain(
+                [(index, self.analyse_text(path, text))],
+                _in_pool(self, [(index, path, text) for index, path, text, _ in pending[1:]], jobs))
         contents = {index: content for index, _, _, content in pending}
         for index, result in analysed:
             self._keep(results, index, paths[index], contents[index], result)
@@ -320,9 +327,16 @@ def _deadline(seconds: Optional[float]) -> Iterator[None]:
 _WORKER: Optional[Linter] = None
 
 
+#: The linter whose run starts a pool: a forked worker inherits it, parses and modules included.
+_PARENT: Optional[Linter] = None
+
+
 def _start_worker(settings: Settings, cwd: Path, timeout: Optional[float]) -> None:
     global _WORKER
-    _WORKER = Linter(settings, cwd, jobs=1, cache=None, prefilter=False, timeout=timeout)
+    if _PARENT is not None:
+        _WORKER = _PARENT
+    else:
+        _WORKER = Linter(settings, cwd, jobs=1, cache=None, prefilter=False, timeout=timeout)
 
 
 def _work(chunk: List[Tuple[int, Path, str]]) -> List[Tuple[int, FileResult]]:
@@ -341,10 +355,17 @@ def _in_pool(linter: Linter, items: List[Tuple[int, Path, str]], jobs: int) -> I
     context = multiprocessing.get_context("fork" if "fork" in methods and sys.platform.startswith("linux")
                                           else "spawn")
     chunks = [items[start:start + CHUNK_FILES] for start in range(0, len(items), CHUNK_FILES)]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                             initargs=(linter.settings, linter.cwd, linter.timeout)) as pool:
-        for done in pool.map(_work, chunks):
-            yield from done
+    global _PARENT
+    _PARENT = linter if context.get_start_method() == "fork" else None
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                                 initargs=(linter.settings, linter.cwd, linter.timeout)) as pool:
+            finished = pool.map(_work, chunks)  # submits every chunk: the workers are forked now
+            _PARENT = None
+            for done in finished:
+                yield from done
+    finally:
+        _PARENT = None
 
 
 def lint_paths(paths: Sequence[Path], settings: Settings, cwd: Optional[Path] = None) -> List[Diagnostic]:
