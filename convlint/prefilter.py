@@ -1,6 +1,6 @@
 """Which files need no analysis at all: read from their text, before any parse.
 
-A file can only build a layer if it names a framework (``torch``) or imports something of the
+A file can only build a layer if it names a framework (``torch``, ``keras``) or imports something of the
 project, which may build layers for it (``from .blocks import ConvBlock``: the findings are then
 anchored in this file). A file with neither is not parsed: it is only compiled by Python, as
 cheap as reading it, so that a syntax error is still reported (CL001).
@@ -16,10 +16,10 @@ import re
 from pathlib import Path
 from typing import Callable, Dict, FrozenSet, List, Sequence, Tuple
 
-from convlint.frameworks import torch as torch_catalog
+from convlint import frameworks
 
 #: What a file must contain to possibly build a layer of a framework convlint knows.
-NEEDLES: Tuple[str, ...] = tuple(needle.decode("ascii") for needle in torch_catalog.PREFILTER_NEEDLES)
+NEEDLES: Tuple[str, ...] = tuple(needle.decode("ascii") for needle in frameworks.PREFILTER_NEEDLES)
 
 _SPACE = r"(?:[ \t\f]|\\\r?\n|\\\r)"
 #: ``from X import`` (X may start with dots), and ``import X, Y as Z`` up to the end of the

@@ -150,9 +150,10 @@ def summarize(project: Project, path: Path, expression: Optional[str] = None,
         found = builder.candidates()
     summaries = []
     for name, line, value in found:
+        # Keras layers are built by the forward pass: run it before counting.
+        shapes = builder.output_shapes(value, input_shape) if input_shape is not None else {}
         summary = ModelSummary(name, source, line, count_model(value))
-        if input_shape is not None:
-            summary.output_shapes = builder.output_shapes(value, input_shape)
+        summary.output_shapes = shapes
         summaries.append(summary)
     return summaries
 

@@ -23,6 +23,9 @@ from typing import List, Optional, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_DIR = REPO_ROOT / "fixtures"
+#: Each framework's fixtures, proved by that framework.
+TORCH_FIXTURES = FIXTURES_DIR / "torch"
+KERAS_FIXTURES = FIXTURES_DIR / "keras"
 
 EXPECTS = ("runs", "fails")
 

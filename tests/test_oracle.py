@@ -26,6 +26,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from fixture_oracles import (  # noqa: E402
+    TORCH_FIXTURES,
     all_oracles,
     display,
     fixture_files,
@@ -37,7 +38,7 @@ from fixture_oracles import (  # noqa: E402
 #: What a model with a real channel or argument mistake raises in PyTorch.
 MODEL_ERRORS = (RuntimeError, ValueError, AssertionError)
 
-ORACLES = all_oracles()
+ORACLES = all_oracles(TORCH_FIXTURES)
 FIXTURES = fixture_files()
 
 _unique = itertools.count()

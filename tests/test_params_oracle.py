@@ -10,10 +10,10 @@ import torch
 
 from convlint.analysis.imports import Project
 from convlint.summary import summarize
-from fixture_oracles import REPO_ROOT, all_oracles
+from fixture_oracles import REPO_ROOT, TORCH_FIXTURES, all_oracles
 from test_oracle import imported
 
-BUILDABLE = [oracle for oracle in all_oracles() if oracle.expect == "runs"]
+BUILDABLE = [oracle for oracle in all_oracles(TORCH_FIXTURES) if oracle.expect == "runs"]
 
 
 def torch_model(oracle):

@@ -8,7 +8,7 @@ checks as facts; rules decide which are provably wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
 from convlint.analysis.values import UNKNOWN, as_dim, multiply, provably_equal
@@ -18,10 +18,15 @@ from convlint.frameworks.catalog import (
     BATCH_NORM,
     CHANNEL_NORM,
     CONV,
+    EMBEDDING,
     FLATTEN,
+    GLOBAL_POOL,
+    INPUT,
     LAYER_NORM,
     LINEAR,
     PASS_THROUGH,
+    RECURRENT,
+    RESHAPE,
     SPATIAL,
 )
 
@@ -50,9 +55,24 @@ def _with_axis(tensor: Tensor, index: int, value: Any, origin: Layer) -> Tensor:
     return Tensor(None, tuple(known), origin)
 
 
+def image_axes(layer: Layer, rank: int) -> Optional[Tuple[int, Tuple[int, ...]]]:
+    """The channel axis and the spatial axes (counted from the end) of the images ``layer``
+    takes; None when its ``data_format`` cannot be read."""
+    first = (-(rank + 1), tuple(range(-rank, 0)))
+    if not layer.spec.channels_last:
+        return first
+    layout = layer.arguments.get("data_format")
+    if layout is None or layout == "channels_last":
+        return -1, tuple(range(-(rank + 1), -1))
+    return first if layout == "channels_first" else None
+
+
 def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     rank = layer.spec.spatial_rank or 0
-    channel_axis = -(rank + 1)
+    axes = image_axes(layer, rank)
+    if axes is None:
+        return Tensor(None, ()), []
+    channel_axis, spatial_axes = axes
     checks = []
     if layer.spec.in_param:
         checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(channel_axis),
@@ -61,10 +81,21 @@ def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     # an unknown input rank the batched form (rank + 2) is taken.
     out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
     batch = (tensor.axis(0),) if out_rank == rank + 2 and tensor.rank == out_rank else (UNKNOWN,) * (out_rank - rank - 1)
-    spatial = _sliding_window(layer, tensor, rank, transposed=layer.spec.parameters == "conv_transpose")
+    spatial = _sliding_window(layer, tensor, spatial_axes, transposed=layer.spec.parameters == "conv_transpose")
+    channels = _out_channels(layer, tensor.axis(channel_axis))
+    dims = batch + ((channels,) + spatial if channel_axis < spatial_axes[0] else spatial + (channels,))
     certain = tensor.rank_certain and tensor.rank == out_rank
-    return Tensor(out_rank, batch + (layer.argument(layer.spec.out_param),) + spatial, layer,
-                  rank_certain=certain), checks
+    return Tensor(out_rank, dims, layer, rank_certain=certain), checks
+
+
+def _out_channels(layer: Layer, received: Any) -> Any:
+    """The channels a conv produces: its ``out_param``, or its input's times a multiplier."""
+    if layer.spec.channel_multiplier is None:
+        return layer.argument(layer.spec.out_param)
+    factor = layer.argument(layer.spec.channel_multiplier)
+    if as_dim(received) is None or as_dim(factor) is None:
+        return UNKNOWN
+    return multiply(received, factor)
 
 
 def _per_axis(value: Any, rank: int) -> Tuple[Any, ...]:
@@ -91,17 +122,29 @@ def _transposed_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + extra + 1
 
 
-def _sliding_window(layer: Layer, tensor: Tensor, rank: int, transposed: bool = False) -> Tuple[Any, ...]:
-    """The spatial sizes after a convolution or pooling window slides over ``tensor``."""
-    sizes = tuple(tensor.axis(index - rank) for index in range(rank))
-    kernel = _per_axis(layer.argument("kernel_size"), rank)
-    stride_argument = layer.argument("stride")
+def _same_size(size: Any, stride: Any) -> Any:
+    """The output size of ``padding='same'``: the input's, divided by the stride and rounded up."""
+    if stride == 1:
+        return size
+    if type(size) is not int or type(stride) is not int or stride <= 0:
+        return UNKNOWN
+    return -(-size // stride)
+
+
+def _sliding_window(layer: Layer, tensor: Tensor, axes: Tuple[int, ...], transposed: bool = False) -> Tuple[Any, ...]:
+    """The sizes of the spatial ``axes`` after a convolution or pooling window slides over
+    ``tensor``."""
+    rank = len(axes)
+    kernel_name, stride_name, padding_name, dilation_name = layer.spec.window
+    sizes = tuple(tensor.axis(index) for index in axes)
+    kernel = _per_axis(layer.argument(kernel_name), rank)
+    stride_argument = layer.argument(stride_name)
     stride = kernel if stride_argument is None else _per_axis(stride_argument, rank)
-    padding_argument = layer.argument("padding")
+    padding_argument = layer.argument(padding_name)
     if padding_argument == "same":
-        return sizes
+        return tuple(_same_size(size, step) for size, step in zip(sizes, stride))
     padding = _per_axis(0 if padding_argument == "valid" else padding_argument, rank)
-    dilation = _per_axis(layer.argument("dilation"), rank) if "dilation" in layer.arguments else (1,) * rank
+    dilation = _per_axis(layer.argument(dilation_name), rank) if dilation_name in layer.arguments else (1,) * rank
     if transposed:
         extra = _per_axis(layer.argument("output_padding"), rank)
         return tuple(_transposed_size(*values) for values in zip(sizes, kernel, stride, padding, dilation, extra))
@@ -111,11 +154,25 @@ def _sliding_window(layer: Layer, tensor: Tensor, rank: int, transposed: bool = 
 
 def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     rank = layer.spec.spatial_rank or 0
-    if tensor.rank is None or tensor.rank < rank + 1:
+    axes = image_axes(layer, rank)
+    if tensor.rank is None or tensor.rank < rank + 1 or axes is None:
         return _spatial(layer, tensor)
-    spatial = _sliding_window(layer, tensor, rank)
-    return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin,
-                  rank_certain=tensor.rank_certain), []
+    dims = list(tensor.dims)
+    for index, size in zip(axes[1], _sliding_window(layer, tensor, axes[1])):
+        dims[index] = size
+    return Tensor(tensor.rank, tuple(dims), tensor.origin, rank_certain=tensor.rank_certain), []
+
+
+def _global_pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """Keras's global pooling: the spatial axes go (or stay as 1 with ``keepdims``)."""
+    rank = layer.spec.spatial_rank or 0
+    axes, keep = image_axes(layer, rank), layer.argument("keepdims")
+    if tensor.rank is None or tensor.rank != rank + 2 or axes is None or keep not in (True, False):
+        return Tensor(None, ()), []
+    spatial = {tensor.rank + index for index in axes[1]}
+    dims = tuple(1 if index in spatial else size for index, size in enumerate(tensor.dims)
+                 if keep or index not in spatial)
+    return Tensor(len(dims), dims, tensor.origin, rank_certain=tensor.rank_certain), []
 
 
 def _linear(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -164,7 +221,13 @@ def _layer_norm(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
 
 def _spatial(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     if tensor.rank is None:
-        return Tensor(None, (), tensor.origin), []
+        return Tensor(None, ()), []
+    if layer.spec.channels_last:
+        axes = image_axes(layer, tensor.rank - 2)
+        if axes is None or axes[0] != -1:
+            return Tensor(tensor.rank, (UNKNOWN,) * tensor.rank, tensor.origin, rank_certain=tensor.rank_certain), []
+        return Tensor(tensor.rank, tensor.dims[:1] + (UNKNOWN,) * (tensor.rank - 2) + tensor.dims[-1:],
+                      tensor.origin, rank_certain=tensor.rank_certain), []
     keep = 2 if tensor.rank >= 2 else tensor.rank
     return Tensor(tensor.rank, tensor.dims[:keep] + (UNKNOWN,) * (tensor.rank - keep), tensor.origin,
                   rank_certain=tensor.rank_certain), []
@@ -208,7 +271,62 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
 
 
 def _flatten(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
-    return flatten(tensor, layer.argument("start_dim"), layer.argument("end_dim")), []
+    # Keras's Flatten has no range: it keeps the batch axis and merges the rest.
+    return flatten(tensor, layer.arguments.get("start_dim", 1), layer.arguments.get("end_dim", -1)), []
+
+
+def shape_of(value: Any) -> Optional[Tuple[Any, ...]]:
+    """A shape written as a tuple or list of sizes, each an int, a symbol or None (unknown)."""
+    if isinstance(value, ListValue):
+        if not value.complete:
+            return None
+        value = tuple(value.items)
+    if not isinstance(value, tuple):
+        return None
+    if not all(size is None or as_dim(size) is not None for size in value):
+        return None
+    return tuple(UNKNOWN if size is None else size for size in value)
+
+
+def _input(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """Keras's ``InputLayer(shape=...)``: a batch of that shape, whatever it is given."""
+    return placeholder(layer.argument("shape")), []
+
+
+def placeholder(shape: Any) -> Tensor:
+    """``keras.Input(shape=(28, 28, 1))``: a batch of unknown size of that shape."""
+    sizes = shape_of(shape)
+    if sizes is None:
+        return Tensor(None, ())
+    return Tensor(len(sizes) + 1, (UNKNOWN,) + sizes, rank_certain=True)
+
+
+def _reshape(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """Keras's ``Reshape(target_shape)``: the batch axis is kept, a -1 takes what is left."""
+    sizes = shape_of(layer.argument("target_shape"))
+    if sizes is None:
+        return Tensor(None, ()), []
+    if -1 in sizes:
+        sizes = tuple(UNKNOWN if size == -1 else size for size in sizes)
+    return Tensor(len(sizes) + 1, (tensor.axis(0),) + sizes, layer, rank_certain=True), []
+
+
+def _embedding(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """Indices in, one vector of ``out_param`` values per index out."""
+    width = layer.argument(layer.spec.out_param)
+    if tensor.rank is None:
+        return Tensor(None, (width,), layer), []
+    return Tensor(tensor.rank + 1, tensor.dims + (width,), layer, rank_certain=tensor.rank_certain), []
+
+
+def _recurrent(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """Keras's recurrent layers: (N, T, F) to (N, T, units), or (N, units) for the last step."""
+    sequences, state = layer.arguments.get("return_sequences", False), layer.arguments.get("return_state", False)
+    if tensor.rank != 3 or sequences not in (True, False) or state is not False:
+        return Tensor(None, ()), []
+    units = layer.argument(layer.spec.out_param)
+    dims = tensor.dims[:2] + (units,) if sequences else (tensor.dims[0], units)
+    return Tensor(len(dims), dims, layer, rank_certain=tensor.rank_certain), []
 
 
 _BY_KIND = {
@@ -222,6 +340,11 @@ _BY_KIND = {
     ADAPTIVE_POOL: _adaptive_pool,
     POOL: _pool,
     FLATTEN: _flatten,
+    GLOBAL_POOL: _global_pool,
+    INPUT: _input,
+    RESHAPE: _reshape,
+    EMBEDDING: _embedding,
+    RECURRENT: _recurrent,
 }
 
 

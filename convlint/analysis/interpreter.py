@@ -64,8 +64,10 @@ from convlint.analysis.values import (
     floor_divide,
     multiply,
 )
+from convlint import frameworks
+from convlint.analysis.keras_api import NOT_KERAS, KerasSupport, is_keras_class
 from convlint.frameworks import torch as torch_catalog
-from convlint.frameworks.catalog import REQUIRED
+from convlint.frameworks.catalog import CONCATENATE, KEYWORD_ONLY, MERGE, REQUIRED
 
 
 @dataclass(frozen=True)
@@ -201,10 +203,10 @@ _CONTAINERS = {"torch.nn.Sequential": "Sequential", "torch.nn.ModuleList": "Modu
 #: other method may change it.
 _KNOWN_LIST_METHODS = frozenset({"append", "extend", "insert", "pop", "reverse", "copy", "index", "count"})
 _KNOWN_DICT_METHODS = frozenset({"items", "keys", "values", "get", "update", "setdefault", "pop", "copy"})
-_KNOWN_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "children", "modules",
+_KNOWN_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "add", "build", "children", "modules",
                                       "named_children", "named_modules", "items", "keys", "values",
                                       "parameters", "named_parameters", "forward"})
-_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "children", "modules",
+_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "add", "build", "children", "modules",
                                 "items", "keys", "values", "update"})
 _MODULE_METHODS = frozenset({"add_module", "register_module"})
 _STR_METHODS = frozenset({"format", "join", "lower", "upper", "startswith", "endswith", "replace",
@@ -250,7 +252,7 @@ def _body(node: Any) -> Sequence[cst.CSTNode]:
     return node.body if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)) else node.body.body
 
 
-class Interpreter:
+class Interpreter(KerasSupport):
     def __init__(self, project: Project, root: ModuleSource, facts: FileFacts, limits: Limits = Limits()) -> None:
         self.project = project
         self.root = root
@@ -271,6 +273,7 @@ class Interpreter:
         self.outputs: Optional[Dict[int, Tensor]] = None
         #: The root file's own namespace, executed fresh for every linted file.
         self.root_namespace: Optional[Namespace] = None
+        self.keras_calls = {}
 
     # ----------------------------------------------------------------- budget and journal
 
@@ -396,6 +399,8 @@ class Interpreter:
             self.steps = saved_steps
 
     def import_module(self, name: str, importer: ModuleSource) -> Any:
+        if name.split(".")[0] in frameworks.PACKAGES:
+            return External(name)
         source = self.project.find_module(name, importer)
         if source is None:
             return External(name)
@@ -481,7 +486,7 @@ class Interpreter:
             return self.attribute(module, name) if name in module.namespace.values else _MISSING
         if isinstance(module, External):
             qualified = f"{module.qualname}.{name}"
-            if torch_catalog.layer_for(qualified) is not None or qualified in _CONTAINERS:
+            if frameworks.layer_for(qualified) is not None or qualified in _CONTAINERS:
                 return External(qualified)
         return _MISSING
 
@@ -1603,9 +1608,12 @@ class Interpreter:
     # ----------------------------------------------------------------- torch and the standard library
 
     def call_external(self, qualname: str, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
-        spec = torch_catalog.layer_for(qualname)
+        spec = frameworks.layer_for(qualname)
         if spec is not None and node is not None:
             return self.build_layer(spec, args, node)
+        keras = self.call_keras(qualname, args, node)
+        if keras is not NOT_KERAS:
+            return keras
         if qualname in _CONTAINERS:
             container = self._new_container(_CONTAINERS[qualname], [], node)
             self._fill_container(container, args)
@@ -1658,7 +1666,7 @@ class Interpreter:
         return self._shape_operation(kind, tensor, Arguments(args.positional[1:], args.keywords,
                                                              args.open_positional, args.open_keywords))
 
-    def concatenate(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+    def concatenate(self, args: Arguments, node: Optional[cst.CSTNode], operation: str = "torch.cat") -> Tensor:
         """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree."""
         sequence = args.positional[0] if args.positional else args.keywords.get("tensors")
         dim = args.positional[1] if len(args.positional) > 1 else args.keywords.get("dim", 0)
@@ -1670,7 +1678,7 @@ class Interpreter:
         if rank is None or not -rank <= dim < rank:
             return UNKNOWN_TENSOR
         axis = dim - rank if dim >= 0 else dim
-        self._record_operands("torch.cat", tensors, axis, node)
+        self._record_operands(operation, tensors, axis, node)
         total: Any = 0
         for tensor in tensors:
             total = add(total, tensor.axis(axis)) if total is not UNKNOWN else UNKNOWN
@@ -1893,6 +1901,14 @@ class Interpreter:
         if name == "extend" and len(positional) == 1:
             self.extend(receiver, positional[0])
             return receiver
+        if name == "add" and len(positional) == 1 and receiver.kind == "Sequential":
+            self.touch(receiver)  # Keras's Sequential.add
+            receiver.children.append((None, positional[0]))
+            self.build_sequential(receiver)
+            return None
+        if name == "build" and len(positional) == 1 and receiver.kind == "Sequential":
+            self.build_sequential(receiver, positional[0])
+            return None
         if name == "add_module" and len(positional) == 2:
             self.touch(receiver)
             receiver.children.append((positional[0] if isinstance(positional[0], str) else None, positional[1]))
@@ -1940,9 +1956,7 @@ class Interpreter:
         """``module(x)``: a layer or container applies itself; a user model runs ``forward``."""
         self.forwarded.add(id(module))
         if isinstance(module, Instance):
-            forward = module.klass.lookup("forward")
-            if not isinstance(forward, FunctionValue):
-                forward = module.klass.lookup("__call__")
+            forward = forward_method(module.klass)
             if isinstance(forward, FunctionValue):
                 return self.call_function(forward, Arguments([module] + args.positional, args.keywords,
                                                              args.open_positional, args.open_keywords), node,
@@ -1952,16 +1966,21 @@ class Interpreter:
             if module.base_layer is not None:
                 return self.call_module(module.base_layer, args, node)
             return UNKNOWN
+        if isinstance(module, Layer) and module.spec.kind in (MERGE, CONCATENATE):
+            return self.merge_layer(module, args.positional[0] if args.positional else UNKNOWN, node)
         tensor = args.positional[0] if args.positional else UNKNOWN_TENSOR
         if not isinstance(tensor, Tensor):
             tensor = UNKNOWN_TENSOR
         if isinstance(module, Layer):
             return self.apply_layer(module, tensor)
         if isinstance(module, Container) and module.kind == "Sequential":
-            for child in module.modules():
+            for index, child in enumerate(module.modules()):
                 self.tick()
                 if child is UNKNOWN_ITEMS:
                     tensor = UNKNOWN_TENSOR
+                    continue
+                tensor = self.sequential_input(index, child, tensor)
+                if isinstance(child, Tensor):
                     continue
                 result = self.call_module(child, Arguments([tensor]), node) if isinstance(
                     child, (Layer, Container, Instance)) else UNKNOWN
@@ -1975,6 +1994,8 @@ class Interpreter:
             if anchor is not None and not any(f.consumer is layer for f in self.facts.wrong_ranks):
                 self.facts.wrong_ranks.append(RankFact(layer, tensor.rank, tensor.origin, anchor, self.context))
         output, checks = flow.apply_layer(layer, tensor)
+        if layer.spec.framework == "keras":
+            output = self.record_keras_call(layer, tensor, output)
         if self.outputs is not None:
             self.outputs.setdefault(id(layer), output)
         if tensor.direct and tensor.origin is not None:
@@ -2078,11 +2099,20 @@ def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
     return found
 
 
+def forward_method(klass: ClassValue) -> Any:
+    """What calling an instance runs: ``forward``, ``__call__``, or a Keras class's ``call``."""
+    for name in ("forward", "__call__"):
+        method = klass.lookup(name)
+        if isinstance(method, FunctionValue):
+            return method
+    return klass.lookup("call") if is_keras_class(klass) else None
+
+
 def _layer_base(klass: ClassValue) -> Any:
     """The catalog layer a user class derives from, if any."""
     for base in klass.external_bases():
         if isinstance(base, External):
-            spec = torch_catalog.layer_for(base.qualname)
+            spec = frameworks.layer_for(base.qualname)
             if spec is not None:
                 return spec
     return None
@@ -2113,14 +2143,14 @@ def _bind_signature(spec: Any, args: Arguments) -> Dict[str, Any]:
     arguments: Dict[str, Any] = {}
     names = spec.param_names
     for index, value in enumerate(_known_prefix(args.positional)):
-        if index < len(names):
+        if index < spec.positional_count:
             arguments[names[index]] = value
     for name, value in args.keywords.items():
         if name in names and name not in arguments:
             default = dict(spec.signature)[name]
             arguments[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
     for name, default in spec.signature:
-        if name not in arguments:
+        if name not in arguments and (name, default) != KEYWORD_ONLY:
             arguments[name] = default if args.exact and default is not REQUIRED else UNKNOWN
     return arguments
 

@@ -58,6 +58,7 @@ def join_values(a: Any, b: Any) -> Any:
 
 
 _births = itertools.count()
+_layer_births = itertools.count()
 
 
 def birth_now() -> int:
@@ -320,6 +321,10 @@ class Layer:
     origins: Dict[str, Tuple[cst.CSTNode, ...]] = field(default_factory=dict)
     #: Set when code assigned to the layer's attributes after building it (tied weights …).
     altered: bool = False
+    #: For a layer that creates its weights on its first call (Keras): the shape of its input.
+    built_with: Optional["Tensor"] = None
+    #: Creation order, for listing the layers of a functional model as they were built.
+    order: int = field(default_factory=lambda: next(_layer_births))
 
     def argument(self, name: Optional[str]) -> Any:
         if name is None:

@@ -8,7 +8,7 @@ an attribute the analysis could not follow makes the model's total unknown, neve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from convlint.analysis.objects import (
     UNKNOWN_ITEMS,
@@ -26,15 +26,10 @@ from convlint.analysis.objects import (
     Partial,
     Tensor,
 )
+from convlint.analysis.counts import Count, ints, known_int
+from convlint.analysis.keras_api import is_keras_class
+from convlint.analysis.keras_params import FORMULAS as KERAS_FORMULAS
 from convlint.analysis.values import UNKNOWN
-
-
-@dataclass(frozen=True)
-class Count:
-    """One layer's parameters, or why they are not known (``params`` None)."""
-
-    params: Optional[int]
-    formula: str
 
 
 @dataclass(frozen=True)
@@ -66,17 +61,6 @@ class ModelCount:
         return None if self.unresolved else self.known - self.frozen
 
 
-def _int(value: Any) -> Optional[int]:
-    return value if type(value) is int else None
-
-
-def _ints(value: Any, rank: int) -> Optional[Tuple[int, ...]]:
-    values = value if isinstance(value, tuple) else (value,) * rank
-    if len(values) != rank or any(type(v) is not int for v in values):
-        return None
-    return values
-
-
 def _with_bias(weight: int, weight_formula: str, bias: Any, size: int) -> Count:
     if bias is False or bias is None:
         return Count(weight, f"{weight_formula} = {weight:,}")
@@ -88,8 +72,8 @@ def _with_bias(weight: int, weight_formula: str, bias: Any, size: int) -> Count:
 def _convolution(transposed: bool) -> Callable[[Layer], Count]:
     def count(layer: Layer) -> Count:
         rank = layer.spec.spatial_rank or 0
-        cin, cout, groups = (_int(layer.argument(n)) for n in ("in_channels", "out_channels", "groups"))
-        kernel = _ints(layer.argument("kernel_size"), rank)
+        cin, cout, groups = (known_int(layer.argument(n)) for n in ("in_channels", "out_channels", "groups"))
+        kernel = ints(layer.argument("kernel_size"), rank)
         if cin is None or cout is None or groups is None or kernel is None or groups <= 0:
             return Count(None, "channels, groups or kernel size not known")
         # PyTorch stores (out, in/groups, *k), or (in, out/groups, *k) for a transposed conv.
@@ -105,21 +89,21 @@ def _convolution(transposed: bool) -> Callable[[Layer], Count]:
 
 
 def _linear(layer: Layer) -> Count:
-    cin, cout = _int(layer.argument("in_features")), _int(layer.argument("out_features"))
+    cin, cout = known_int(layer.argument("in_features")), known_int(layer.argument("out_features"))
     if cin is None or cout is None:
         return Count(None, "features not known")
     return _with_bias(cin * cout, f"{cin}·{cout}", layer.argument("bias"), cout)
 
 
 def _bilinear(layer: Layer) -> Count:
-    first, second, out = (_int(layer.argument(n)) for n in ("in1_features", "in2_features", "out_features"))
+    first, second, out = (known_int(layer.argument(n)) for n in ("in1_features", "in2_features", "out_features"))
     if first is None or second is None or out is None:
         return Count(None, "features not known")
     return _with_bias(first * second * out, f"{first}·{second}·{out}", layer.argument("bias"), out)
 
 
 def _affine(layer: Layer, size_name: str, flag: str) -> Count:
-    size, affine = _int(layer.argument(size_name)), layer.argument(flag)
+    size, affine = known_int(layer.argument(size_name)), layer.argument(flag)
     if affine is False:
         return Count(0, "no affine parameters (running statistics are buffers)")
     if affine is not True or size is None:
@@ -145,10 +129,10 @@ def _layer_norm(layer: Layer) -> Count:
 
 
 def _multihead_attention(layer: Layer) -> Count:
-    embed = _int(layer.argument("embed_dim"))
+    embed = known_int(layer.argument("embed_dim"))
     kdim, vdim = layer.argument("kdim"), layer.argument("vdim")
-    kdim = embed if kdim is None else _int(kdim)
-    vdim = embed if vdim is None else _int(vdim)
+    kdim = embed if kdim is None else known_int(kdim)
+    vdim = embed if vdim is None else known_int(vdim)
     bias, bias_kv = layer.argument("bias"), layer.argument("add_bias_kv")
     if embed is None or kdim is None or vdim is None or bias not in (True, False) or bias_kv not in (True, False):
         return Count(None, "embed_dim, kdim, vdim, bias or add_bias_kv not known")
@@ -161,7 +145,7 @@ def _multihead_attention(layer: Layer) -> Count:
 
 
 def _embedding(layer: Layer) -> Count:
-    rows, width = _int(layer.argument("num_embeddings")), _int(layer.argument("embedding_dim"))
+    rows, width = known_int(layer.argument("num_embeddings")), known_int(layer.argument("embedding_dim"))
     if rows is None or width is None or layer.argument("_weight") is not None:
         return Count(None, "num_embeddings or embedding_dim not known, or a given _weight")
     return Count(rows * width, f"{rows}·{width} = {rows * width:,}")
@@ -172,9 +156,9 @@ def _recurrent(gates: int) -> Callable[[Layer], Count]:
     ``weight_hh`` (gates·H × H, or × proj_size), two biases of gates·H, and LSTM's ``weight_hr``."""
 
     def count(layer: Layer) -> Count:
-        size, hidden = _int(layer.argument("input_size")), _int(layer.argument("hidden_size"))
-        layers = _int(layer.argument("num_layers"))
-        projection = _int(layer.argument("proj_size")) if "proj_size" in layer.arguments else 0
+        size, hidden = known_int(layer.argument("input_size")), known_int(layer.argument("hidden_size"))
+        layers = known_int(layer.argument("num_layers"))
+        projection = known_int(layer.argument("proj_size")) if "proj_size" in layer.arguments else 0
         bias, bidirectional = layer.argument("bias"), layer.argument("bidirectional")
         if None in (size, hidden, layers, projection) or bias not in (True, False) or \
                 bidirectional not in (True, False):
@@ -197,7 +181,7 @@ def _recurrent(gates: int) -> Callable[[Layer], Count]:
 
 def _cell(gates: int) -> Callable[[Layer], Count]:
     def count(layer: Layer) -> Count:
-        size, hidden, bias = _int(layer.argument("input_size")), _int(layer.argument("hidden_size")), \
+        size, hidden, bias = known_int(layer.argument("input_size")), known_int(layer.argument("hidden_size")), \
             layer.argument("bias")
         if size is None or hidden is None or bias not in (True, False):
             return Count(None, "sizes or bias not known")
@@ -211,7 +195,7 @@ def _transformer_layer(attentions: int, norms: int) -> Callable[[Layer], Count]:
     """Self-attention (and cross-attention), two feed-forward Linears and the LayerNorms."""
 
     def count(layer: Layer) -> Count:
-        width, hidden, bias = _int(layer.argument("d_model")), _int(layer.argument("dim_feedforward")), \
+        width, hidden, bias = known_int(layer.argument("d_model")), known_int(layer.argument("dim_feedforward")), \
             layer.argument("bias")
         if width is None or hidden is None or bias not in (True, False):
             return Count(None, "d_model, dim_feedforward or bias not known")
@@ -226,7 +210,7 @@ def _transformer_layer(attentions: int, norms: int) -> Callable[[Layer], Count]:
 
 
 def _prelu(layer: Layer) -> Count:
-    size = _int(layer.argument("num_parameters"))
+    size = known_int(layer.argument("num_parameters"))
     return Count(size, f"{size} slopes") if size is not None else Count(None, "num_parameters not known")
 
 
@@ -250,6 +234,7 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "transformer_encoder_layer": _transformer_layer(attentions=1, norms=2),
     "transformer_decoder_layer": _transformer_layer(attentions=2, norms=3),
     "none": lambda layer: Count(0, "no parameters"),
+    **KERAS_FORMULAS,
 }
 
 
@@ -268,9 +253,12 @@ _PLAIN_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module", "
 
 
 def is_torch_module(instance: Instance) -> Optional[bool]:
-    """Whether the instance's class derives from ``nn.Module`` (None: cannot tell)."""
+    """Whether the instance's class derives from ``nn.Module``, or from a Keras layer or model
+    (None: cannot tell)."""
     bases = instance.klass.external_bases()
     if any(isinstance(base, External) and base.qualname.startswith("torch.nn.") for base in bases):
+        return True
+    if is_keras_class(instance.klass):
         return True
     if all(isinstance(base, External) or isinstance(base, Builtin) for base in bases):
         return False
@@ -305,6 +293,7 @@ def _walk(value: Any, path: str, result: ModelCount, seen: set) -> None:
     seen.add(id(value))
     if isinstance(value, Layer):
         result.rows.append(LayerRow(path or "(model)", value.spec.name, value, count_layer(value)))
+        result.frozen += result.rows[-1].count.frozen
         if result.rows[-1].count.params is None:
             result.unresolved.append(f"{path or '(model)'} ({value.spec.name}): {result.rows[-1].count.formula}")
         return
@@ -337,6 +326,8 @@ def _walk_children(container: Container, path: str, result: ModelCount, seen: se
         if child is UNKNOWN_ITEMS or child is UNKNOWN:
             result.unresolved.append(f"{path or '(model)'}: children that were not followed")
             continue
+        if isinstance(child, Tensor):
+            continue  # a Keras Sequential's keras.Input: a placeholder, not a layer
         _walk(child, _join(path, name if isinstance(name, str) else str(index)), result, seen)
 
 

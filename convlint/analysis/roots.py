@@ -17,7 +17,7 @@ import libcst as cst
 
 from convlint.analysis.facts import FileFacts, ModelFact
 from convlint.analysis.imports import ModuleSource, Project
-from convlint.analysis.interpreter import BudgetExceeded, Interpreter, Limits, Scope
+from convlint.analysis.interpreter import BudgetExceeded, Interpreter, Limits, Scope, forward_method
 from convlint.analysis.objects import (
     UNKNOWN_TENSOR,
     Arguments,
@@ -128,7 +128,7 @@ def _check_forward(interpreter: Interpreter, built: List[Any]) -> None:
             continue
         if isinstance(module, Container) and module.kind != "Sequential":
             continue
-        if isinstance(module, Instance) and module.klass.lookup("forward") is None and module.container is None:
+        if isinstance(module, Instance) and forward_method(module.klass) is None and module.container is None:
             continue
         _forward(interpreter, module, UNKNOWN_TENSOR)
 

@@ -13,6 +13,9 @@ class _Required:
 
 #: Marks a parameter without default in a signature.
 REQUIRED = _Required()
+#: Ends the positional parameters of a signature, as ``*`` does in Python: the parameters after it
+#: are passed by keyword only, and positional arguments past it are not ones the table knows.
+KEYWORD_ONLY = ("*", None)
 
 # How a layer treats the tensor it receives. The interpreter's flow module gives each kind its
 # meaning; the tables only say which kind a layer is.
@@ -27,6 +30,16 @@ POOL = "pool"  # keeps batch and channels, a window slides over the spatial axes
 ADAPTIVE_POOL = "adaptive_pool"  # keeps batch and channels, spatial sizes become output_size
 FLATTEN = "flatten"  # merges start_dim..end_dim
 OPAQUE = "opaque"  # known layer whose output the analysis does not model
+GLOBAL_POOL = "global_pool"  # the spatial axes are reduced (kept as size 1 with keepdims)
+MERGE = "merge"  # a list of tensors combined elementwise (Keras ``Add``): shapes broadcast
+CONCATENATE = "concatenate"  # a list of tensors joined along ``axis`` (Keras ``Concatenate``)
+INPUT = "input"  # a placeholder of a given shape (Keras ``InputLayer``)
+RESHAPE = "reshape"  # the batch axis kept, the rest becomes ``target_shape``
+EMBEDDING = "embedding"  # a new last axis of ``out_param`` values
+RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``return_sequences``
+
+#: The argument names of a sliding window: kernel, stride, padding, dilation (None: no dilation).
+TORCH_WINDOW = ("kernel_size", "stride", "padding", "dilation")
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,24 @@ class LayerSpec:
     cancels_bias: bool = False
     #: The input ranks PyTorch accepts (batched and unbatched); empty: any.
     ranks: Tuple[int, ...] = field(default=())
+    #: Channels on the last axis, as Keras lays out images unless ``data_format`` says otherwise.
+    channels_last: bool = False
+    #: The names this layer gives to its window's kernel, stride, padding and dilation.
+    window: Tuple[Optional[str], ...] = TORCH_WINDOW
+    #: The output has the input's channels times this argument (a depthwise conv's multiplier).
+    channel_multiplier: Optional[str] = None
+    #: The weights are created for the first input the layer is called on (Keras infers its input
+    #: sizes): the parameter formula reads the shape it was built with.
+    built_on_call: bool = False
+    #: The framework the layer belongs to.
+    framework: str = "torch"
 
     @property
     def param_names(self) -> Tuple[str, ...]:
         return tuple(name for name, _ in self.signature)
+
+    @property
+    def positional_count(self) -> int:
+        """How many parameters may be passed by position."""
+        names = self.param_names
+        return names.index(KEYWORD_ONLY[0]) if KEYWORD_ONLY[0] in names else len(names)

@@ -10,6 +10,10 @@ from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin
 
 
+#: Operations that join tensors along one axis (``torch.cat``, Keras's ``Concatenate``).
+CONCATENATIONS = frozenset({"torch.cat", "Concatenate"})
+
+
 def _axis_name(axis: int) -> str:
     return "the last axis" if axis == -1 else f"axis {axis}"
 
@@ -66,12 +70,12 @@ class ConcatMismatch(Rule):
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for fact in facts.operands:
-            if fact.operation != "torch.cat":
+            if fact.operation not in CONCATENATIONS:
                 continue
             first = fact.sizes[0]
             if any(provably_different(first, size) for size in fact.sizes[1:]):
                 yield Finding(fact.anchor, (
-                    f"torch.cat joins tensors whose sizes differ on {_axis_name(fact.axis)}, which it does not "
+                    f"{fact.operation} joins tensors whose sizes differ on {_axis_name(fact.axis)}, which it does not "
                     f"join along: {_operands(facts, fact)}"
                 ))
 
@@ -131,7 +135,7 @@ class ElementwiseMismatch(Rule):
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for fact in facts.operands:
-            if fact.operation == "torch.cat" or len(fact.sizes) != 2:
+            if fact.operation in CONCATENATIONS or len(fact.sizes) != 2:
                 continue
             left, right = fact.sizes
             if _above_one(left) and _above_one(right) and provably_different(left, right):

@@ -1,0 +1,206 @@
+"""How the interpreter follows Keras's model-building APIs: ``keras.Input``, ``Sequential`` (a
+list, or ``model.add``), the functional API (layers called on symbolic tensors, then
+``keras.Model(inputs, outputs)``), the merge layers, and subclassed models whose forward is
+``call``.
+
+Keras creates a layer's weights for the first input it is called on, so each layer remembers the
+shape it was built with (``Layer.built_with``); a functional model is the set of layers on the
+paths from its outputs back to its inputs, traced through the outputs each call produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from convlint.analysis import flow
+from convlint.analysis.objects import (
+    UNKNOWN_TENSOR,
+    Arguments,
+    ClassValue,
+    Container,
+    DictValue,
+    External,
+    Layer,
+    ListValue,
+    Tensor,
+)
+from convlint.analysis.values import UNKNOWN, as_dim, provably_different
+from convlint.frameworks import keras as keras_catalog
+from convlint.frameworks.catalog import CONCATENATE
+
+#: What ``call_keras`` returns for a name that is not a Keras model-building call.
+NOT_KERAS = object()
+#: ``Layer.built_with`` of a layer called on shapes that disagree: its weights are not known.
+CONFLICTING_BUILDS = Tensor(None, ())
+
+
+def is_keras_class(klass: ClassValue) -> bool:
+    """Whether a user class derives from a Keras layer or model (its forward is ``call``)."""
+    return any(isinstance(base, External) and keras_catalog.canonical(base.qualname) in keras_catalog.MODULE_BASES
+               for base in klass.external_bases())
+
+
+def _same_build(recorded: Tensor, tensor: Tensor) -> Optional[Tensor]:
+    """The shape a layer was built with, knowing it was also called on ``tensor``; None if the
+    two provably differ (Keras would refuse the second call)."""
+    if recorded.rank != tensor.rank:
+        return None
+    dims = []
+    for old, new in zip(recorded.dims, tensor.dims):
+        if old is not UNKNOWN and new is not UNKNOWN and provably_different(old, new):
+            return None
+        dims.append(new if old is UNKNOWN else old)
+    return Tensor(recorded.rank, tuple(dims))
+
+
+class KerasSupport:
+    """Mixed into the interpreter: the Keras calls, and the bookkeeping of built layers."""
+
+    #: For each output of a Keras layer call (by id): the output, the layer and its inputs.
+    keras_calls: Dict[int, Tuple[Tensor, Layer, Tuple[Tensor, ...]]]
+
+    def call_keras(self, qualname: str, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        """``keras.Input``, ``keras.Sequential``, ``keras.Model`` and ``layers.add``; NOT_KERAS
+        for any other name."""
+        name = keras_catalog.canonical(qualname)
+        if name is None:
+            return NOT_KERAS
+        if name in keras_catalog.IMAGE_DATA_FORMAT:
+            return keras_catalog.DEFAULT_DATA_FORMAT
+        if name in keras_catalog.INPUTS:
+            shape = args.keywords.get("shape", args.positional[0] if args.positional else None)
+            batch = args.keywords.get("batch_shape")
+            if batch is not None:
+                sizes = flow.shape_of(batch)
+                return Tensor(len(sizes), sizes, rank_certain=True) if sizes else UNKNOWN_TENSOR
+            return flow.placeholder(shape)
+        if name in keras_catalog.SEQUENTIALS:
+            container = self._new_container("Sequential", [], node)  # type: ignore[attr-defined]
+            children = args.positional[0] if args.positional else args.keywords.get("layers")
+            if children is not None:
+                self.extend(container, children)  # type: ignore[attr-defined]
+                self.build_sequential(container)
+            return container
+        if name in keras_catalog.MODELS:
+            return self._functional_model(args, node)
+        merge = keras_catalog.MERGE_FUNCTIONS.get(name)
+        if merge is not None and node is not None:
+            spec = keras_catalog.LAYERS[merge]
+            layer_args = Arguments([], {k: v for k, v in args.keywords.items() if k != "inputs"},
+                                   open_keywords=args.open_keywords)
+            layer = self.build_layer(spec, layer_args, node)  # type: ignore[attr-defined]
+            inputs = args.positional[0] if args.positional else args.keywords.get("inputs", UNKNOWN)
+            return self.merge_layer(layer, inputs, node)
+        return NOT_KERAS
+
+    def merge_layer(self, layer: Layer, inputs: Any, node: Optional[cst.CSTNode]) -> Tensor:
+        """``layers.Add()([a, b])`` and ``layers.Concatenate(axis)([a, b])``: Keras checks the
+        shapes as ``+`` and ``torch.cat`` do (broadcasting for the merges)."""
+        tensors = self.iterate(inputs)  # type: ignore[attr-defined]
+        if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+            return UNKNOWN_TENSOR
+        if layer.spec.kind == CONCATENATE:
+            joined = self.concatenate(Arguments([ListValue(list(tensors))], {"dim": layer.argument("axis")}),  # type: ignore[attr-defined]
+                                      node, operation=layer.spec.name)
+        else:
+            self._record_operands(layer.spec.name, tensors, None, node)  # type: ignore[attr-defined]
+            joined = tensors[0]
+            for tensor in tensors[1:]:
+                joined = flow.broadcast(joined, tensor)
+        output = replace(joined, origin=layer, direct=True)
+        self.keras_calls[id(output)] = (output, layer, tuple(tensors))
+        return output
+
+    def record_keras_call(self, layer: Layer, tensor: Tensor, output: Tensor) -> Tensor:
+        """Note the shape a Keras layer is built with and where its output came from; returns
+        the output as a tensor of its own, so that it can be traced back."""
+        if tensor.rank is not None and layer.built_with is not CONFLICTING_BUILDS:
+            if layer.built_with is None:
+                layer.built_with = Tensor(tensor.rank, tensor.dims)
+            else:
+                layer.built_with = _same_build(layer.built_with, tensor) or CONFLICTING_BUILDS
+        output = replace(output)
+        self.keras_calls[id(output)] = (output, layer, (tensor,))
+        return output
+
+    def sequential_input(self, index: int, child: Any, tensor: Tensor) -> Tensor:
+        """What a Sequential's ``index``-th child receives: a ``keras.Input`` among the children
+        is the model's input; a first layer with ``input_shape=`` declares it."""
+        if isinstance(child, Tensor):
+            return child
+        if index == 0 and isinstance(child, Layer) and "input_shape" in child.arguments:
+            declared = child.arguments.get("input_shape")
+            if declared is not None and declared is not UNKNOWN:
+                return flow.placeholder(declared)
+            width = child.arguments.get("input_dim")
+            if as_dim(width) is not None:
+                return flow.placeholder((width,))
+        return tensor
+
+    def build_sequential(self, container: Container, shape: Any = None) -> None:
+        """Build the layers of a Keras Sequential as Keras does: for ``model.build(shape)``, or
+        as soon as its first child declares the input (``keras.Input``, ``input_shape=``)."""
+        if shape is not None:
+            sizes = flow.shape_of(shape)
+            tensor = Tensor(len(sizes), sizes, rank_certain=True) if sizes is not None else None
+        else:
+            first = container.children[0][1] if container.children else None
+            declared = self.sequential_input(0, first, UNKNOWN_TENSOR)
+            tensor = UNKNOWN_TENSOR if declared is not UNKNOWN_TENSOR else None
+        if tensor is None:
+            return
+        frame = self.open_frame()  # type: ignore[attr-defined]
+        try:
+            self.call_module(container, Arguments([tensor]), None)  # type: ignore[attr-defined]
+        finally:
+            self.undo(frame)  # type: ignore[attr-defined]
+
+    def _functional_model(self, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        """``keras.Model(inputs, outputs)``: the layers on the paths from the outputs back to the
+        inputs, in call order; a path that cannot be traced leaves a hole in the model."""
+        inputs = args.positional[0] if args.positional else args.keywords.get("inputs")
+        outputs = args.positional[1] if len(args.positional) > 1 else args.keywords.get("outputs")
+        if inputs is None or outputs is None:
+            return UNKNOWN
+        sources = self._tensors(inputs)
+        targets = self._tensors(outputs)
+        if sources is None or targets is None:
+            return self._new_container("Functional", [(None, UNKNOWN)], node)  # type: ignore[attr-defined]
+        found: List[Layer] = []
+        seen: Set[int] = set()
+        complete = all(self._trace(target, {id(t) for t in sources}, found, seen) for target in targets)
+        ordered = sorted(found, key=lambda layer: layer.order)
+        children: List[Tuple[Any, Any]] = [(None, layer) for layer in ordered]
+        if not complete:
+            children.append((None, UNKNOWN))
+        return self._new_container("Functional", children, node)  # type: ignore[attr-defined]
+
+    def _tensors(self, value: Any) -> Optional[Sequence[Tensor]]:
+        if isinstance(value, Tensor):
+            return (value,)
+        if isinstance(value, DictValue):
+            value = tuple(value.items.values()) if value.complete else None
+        items = self.iterate(value) if value is not None else None  # type: ignore[attr-defined]
+        if not items or not all(isinstance(item, Tensor) for item in items):
+            return None
+        return items
+
+    def _trace(self, tensor: Tensor, sources: Set[int], found: List[Layer], seen: Set[int]) -> bool:
+        """Collect the layers that made ``tensor`` from ``sources``; False if a step is unknown."""
+        pending = [tensor]
+        while pending:
+            current = pending.pop()
+            if id(current) in sources or id(current) in seen:
+                continue
+            seen.add(id(current))
+            call = self.keras_calls.get(id(current))
+            if call is None or call[0] is not current:
+                return False
+            _, layer, inputs = call
+            if all(layer is not other for other in found):
+                found.append(layer)
+            pending.extend(inputs)
+        return True
