@@ -33,7 +33,7 @@ from convlint.frameworks.torch import LAYERS
 from convlint.report.text import concise
 from convlint.runner import Linter
 
-DEFAULT_CORPORA = ("torchvision", "timm")
+DEFAULT_CORPORA = ("torchvision", "timm", "keras")
 INTERNAL_ERROR = "CL003"
 
 #: Catalog layers that have channel parameters: the ones coverage is about.

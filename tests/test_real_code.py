@@ -1,4 +1,5 @@
-"""convlint on torchvision and timm as released: no error, no crash, and a floor on coverage.
+"""convlint on torchvision, timm and Keras's applications as released: no error, no crash, and a floor
+on coverage.
 
 A pinned release is taken to be correct, so anything convlint reports there is a false
 positive until shown to be a real bug of that release (then it goes into KNOWN_REAL_BUGS with

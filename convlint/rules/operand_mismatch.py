@@ -25,8 +25,9 @@ def _operands(facts: FileFacts, fact: OperandsFact) -> str:
 class ConcatMismatch(Rule):
     """
     ## What it does
-    Checks that the tensors `torch.cat` joins agree on every axis but the one they are joined
-    along (the channel counts add up along `dim=1`; heights and widths must be equal).
+    Checks that the tensors `torch.cat` (or Keras's `Concatenate`) joins agree on every axis but
+    the one they are joined along (the channel counts add up along `dim=1`; heights and widths
+    must be equal).
 
     ## Why is this bad?
     `torch.cat` does not broadcast: `RuntimeError: Sizes of tensors must match except in
@@ -87,8 +88,9 @@ def _above_one(size: Any) -> bool:
 class ElementwiseMismatch(Rule):
     """
     ## What it does
-    Checks that two tensors added, subtracted or multiplied in `forward` have sizes that
-    broadcast: on every axis equal, or one of them 1. Reported only when neither size can be 1.
+    Checks that two tensors added, subtracted or multiplied in `forward` (or by Keras's `add`,
+    `multiply` ...) have sizes that broadcast: on every axis equal, or one of them 1. Reported
+    only when neither size can be 1.
 
     ## Why is this bad?
     A residual connection whose shortcut was not projected to the new width fails on the first
@@ -131,6 +133,13 @@ class ElementwiseMismatch(Rule):
         "    def forward(self, x):\n"
         "        x = self.conv1(x)\n"
         "        return self.conv2(x) + x  # error: CL104\n",
+        "import keras\n"
+        "from keras import layers\n"
+        "def build():\n"
+        "    inputs = keras.Input(shape=(32, 32, 3))\n"
+        "    x = layers.Conv2D(64, 3, padding='same')(inputs)\n"
+        "    y = layers.Conv2D(128, 3, padding='same')(x)\n"
+        "    return keras.Model(inputs, layers.add([x, y]))  # error: CL104\n",
     )
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:

@@ -13,7 +13,8 @@ class WrongRank(Rule):
     """
     ## What it does
     Checks that a convolution, pooling or normalization layer receives a tensor of a rank it
-    accepts: `Conv2d` 3-D or 4-D, `BatchNorm2d` 4-D, `BatchNorm1d` 2-D or 3-D. Reported only
+    accepts: `Conv2d` 3-D or 4-D, `BatchNorm2d` 4-D, `BatchNorm1d` 2-D or 3-D, Keras's `Conv2D`
+    4-D. Reported only
     when the rank is proven, after a flatten or from a given input shape, never from the
     batched-input convention.
 
@@ -44,6 +45,10 @@ class WrongRank(Rule):
     invalid = (
         "import torch.nn as nn\n"
         "head = nn.Sequential(nn.Flatten(), nn.Linear(512, 256), nn.BatchNorm2d(256))  # error: CL105\n",
+        "import keras\n"
+        "from keras import layers\n"
+        "model = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Flatten(),\n"
+        "                          layers.Conv2D(8, 3)])  # error: CL105\n",
     )
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
