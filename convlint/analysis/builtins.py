@@ -20,6 +20,7 @@ from convlint.analysis.objects import (
     Layer,
     ListValue,
     MaybeMissing,
+    SetValue,
 )
 from convlint.analysis.values import UNKNOWN, Dim, add
 
@@ -87,9 +88,22 @@ def _int(interpreter: Any, args: Arguments) -> Any:
     return _apply_native(int)(interpreter, args)
 
 
+def _set(interpreter: Any, args: Arguments) -> Any:
+    """``set(items)``: known when every item is a known value."""
+    if not args.positional and not args.keywords and args.exact:
+        return SetValue(frozenset())
+    items = items_of(args.positional[0]) if len(args.positional) == 1 and not args.keywords else None
+    if items is None or not all(is_native(item) for item in items):
+        return SetValue(None)
+    return SetValue(frozenset(items))
+
+
 def _len(interpreter: Any, args: Arguments) -> Any:
     if len(args.positional) != 1:
         return UNKNOWN
+    if isinstance(args.positional[0], SetValue):
+        found = args.positional[0].items
+        return UNKNOWN if found is None else len(found)
     items = items_of(args.positional[0])
     return UNKNOWN if items is None else len(items)
 
@@ -173,6 +187,8 @@ def _reversed(interpreter: Any, args: Arguments) -> Any:
 
 def _sorted(interpreter: Any, args: Arguments) -> Any:
     items = items_of(args.positional[0]) if len(args.positional) == 1 and not args.keywords else None
+    if len(args.positional) == 1 and isinstance(args.positional[0], SetValue) and args.positional[0].items is not None:
+        items = list(args.positional[0].items)
     if items is None or not all(is_native(item) for item in items):
         return UNKNOWN
     try:
@@ -276,6 +292,8 @@ BUILTINS: Dict[str, Callable[[Any, Arguments], Any]] = {
     "divmod": _apply_native(divmod),
     "pow": _pow,
     "len": _len,
+    "set": _set,
+    "frozenset": _set,
     "max": _minmax(max),
     "min": _minmax(min),
     "sum": _sum,

@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from convlint.analysis import flow
+from convlint.analysis import flow, value_tensors
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
 from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact, OperandsFact, RankFact
 from convlint.analysis.imports import ModuleSource, Project, absolute_name
@@ -43,6 +43,7 @@ from convlint.analysis.objects import (
     Layer,
     LazyImport,
     ListValue,
+    SetValue,
     MaybeMissing,
     ModuleValue,
     ParameterValue,
@@ -849,6 +850,9 @@ class Interpreter(KerasSupport):
             self.touch(value)
             value.items = {key: UNKNOWN for key in value.items}
             value.complete = False
+        elif isinstance(value, SetValue):
+            self.touch(value)
+            value.items = None
         elif isinstance(value, Container):
             self.touch(value)
             value.children = [(name, UNKNOWN) for name, _ in value.children] + [(None, UNKNOWN_ITEMS)]
@@ -1013,6 +1017,9 @@ class Interpreter(KerasSupport):
     def binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None) -> Any:
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
+        values = value_tensors.binary(kind, left, right)
+        if values is not value_tensors.NOT_VALUES:
+            return values
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             return self.tensor_binary(kind, left, right, node)
         if isinstance(left, Dim) or isinstance(right, Dim):
@@ -1149,6 +1156,8 @@ class Interpreter(KerasSupport):
         return UNKNOWN
 
     def _contains(self, container: Any, value: Any) -> Any:
+        if isinstance(container, SetValue):
+            return value in container.items if container.items is not None and is_native(value) else UNKNOWN
         if isinstance(container, DictValue):
             if not is_native(value):
                 return UNKNOWN
@@ -1364,6 +1373,10 @@ class Interpreter(KerasSupport):
             return ExternalCallable(name, obj)
         if isinstance(obj, str) and name in _STR_METHODS:
             return ExternalCallable(name, obj)
+        if isinstance(obj, SetValue):
+            return ExternalCallable(name, obj)  # any method may change it: see call_method
+        if isinstance(obj, value_tensors.ValueTensor):
+            return ExternalCallable(f"values.{name}", obj)
         if isinstance(obj, Tensor):
             if name == "shape":
                 return tuple(obj.dims) if obj.rank is not None else UNKNOWN
@@ -1638,6 +1651,9 @@ class Interpreter(KerasSupport):
             return MATH_FUNCTIONS[qualname](self, args)
         if qualname in _TRANSPARENT_DECORATORS:
             return External(qualname + "()")
+        values = value_tensors.call(qualname, args, self.iterate)
+        if values is not value_tensors.NOT_VALUES:
+            return values
         functional = torch_catalog.FUNCTIONAL_LAYERS.get(qualname)
         if functional is not None:
             return self.functional_layer(functional, args, node)
@@ -1814,6 +1830,10 @@ class Interpreter(KerasSupport):
             return self._str_method(receiver, name, args)
         if isinstance(receiver, Tensor):
             return self.tensor_method(receiver, name[len("tensor."):], args, node)
+        if isinstance(receiver, value_tensors.ValueTensor):
+            return value_tensors.method(receiver, name[len("values."):], args)
+        if isinstance(receiver, SetValue):
+            self._forget_contents(receiver)
         return UNKNOWN
 
     def _or_forget(self, receiver: Any, name: str, known: frozenset, result: Any) -> Any:

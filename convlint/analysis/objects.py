@@ -147,6 +147,24 @@ class ListValue(Mutable):
         return _join_lists(a, b)
 
 
+class SetValue(Mutable):
+    """A set: its items when every one is known. A set has no order the analysis may rely on,
+    so it is never iterated; ``len``, ``in`` and ``sorted`` read it."""
+
+    def __init__(self, items: Optional[frozenset] = None) -> None:
+        self.items = items
+        self.mark_born()
+
+    def snapshot(self) -> Any:
+        return self.items
+
+    def restore(self, state: Any) -> None:
+        self.items = state
+
+    def join(self, a: Any, b: Any) -> Any:
+        return a if a == b else None
+
+
 class DictValue(Mutable):
     """A dict or OrderedDict with known keys; ``complete`` is False once a key is unknown."""
 
