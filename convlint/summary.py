@@ -27,6 +27,7 @@ from convlint.analysis.objects import (
     Tensor,
 )
 from convlint.analysis.params import ModelCount, count_model, is_torch_module
+from convlint.analysis.roots import input_comment
 from convlint.analysis.values import UNKNOWN
 
 
@@ -105,9 +106,10 @@ class _ModelBuilder:
         scope = Scope(self.namespace, None, self.source)
         return self.build(lambda: self.interpreter.evaluate(node, scope))
 
-    def candidates(self) -> List[Tuple[str, int, Any]]:
+    def candidates(self) -> List[Tuple[str, int, Any, Optional[Tuple[int, ...]]]]:
         """The models a file builds without arguments: module-level models, classes whose
-        constructor needs none, and builder functions that need none."""
+        constructor needs none, and builder functions that need none; with the input shape a
+        class declares (``# convlint: input=...``)."""
         found = []
         for statement in self.source.tree.body:
             line = self.source.line_of(statement)
@@ -119,7 +121,7 @@ class _ModelBuilder:
                             name = target.target.value if isinstance(target.target, cst.Name) else None
                             value = self.namespace.values.get(name) if name else None
                             if name and _is_model(value):
-                                found.append((name, line, value))
+                                found.append((name, line, value, None))
             elif isinstance(statement, cst.ClassDef):
                 klass = self.namespace.values.get(statement.name.value)
                 if isinstance(klass, ClassValue) and klass.node is statement:
@@ -127,13 +129,13 @@ class _ModelBuilder:
                     if init is None or (isinstance(init, FunctionValue) and _needs_no_arguments(init, 1)):
                         value = self.build(lambda: self.interpreter.instantiate(klass, Arguments(), None))
                         if _is_model(value):
-                            found.append((f"{statement.name.value}()", line, value))
+                            found.append((f"{statement.name.value}()", line, value, input_comment(statement)))
             elif isinstance(statement, cst.FunctionDef):
                 function = self.namespace.values.get(statement.name.value)
                 if isinstance(function, FunctionValue) and _needs_no_arguments(function, 0):
                     value = self.build(lambda: self.interpreter.call_function(function, Arguments(), None))
                     if _is_model(value):
-                        found.append((f"{statement.name.value}()", line, value))
+                        found.append((f"{statement.name.value}()", line, value, None))
         return found
 
 
@@ -145,13 +147,14 @@ def summarize(project: Project, path: Path, expression: Optional[str] = None,
         value = builder.evaluate(expression)
         if not _is_model(value):
             raise SummaryError(f"`{expression}` does not evaluate to a model convlint can follow in {path}")
-        found = [(expression, None, value)]
+        found = [(expression, None, value, None)]
     else:
         found = builder.candidates()
     summaries = []
-    for name, line, value in found:
-        # Keras layers are built by the forward pass: run it before counting.
-        shapes = builder.output_shapes(value, input_shape) if input_shape is not None else {}
+    for name, line, value, declared in found:
+        # Keras and Flax layers are built by the forward pass: run it before counting.
+        shape = input_shape or declared
+        shapes = builder.output_shapes(value, shape) if shape is not None else {}
         summary = ModelSummary(name, source, line, count_model(value))
         summary.output_shapes = shapes
         summaries.append(summary)

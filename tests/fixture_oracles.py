@@ -26,6 +26,7 @@ FIXTURES_DIR = REPO_ROOT / "fixtures"
 #: Each framework's fixtures, proved by that framework.
 TORCH_FIXTURES = FIXTURES_DIR / "torch"
 KERAS_FIXTURES = FIXTURES_DIR / "keras"
+FLAX_FIXTURES = FIXTURES_DIR / "flax"
 
 EXPECTS = ("runs", "fails")
 

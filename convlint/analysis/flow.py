@@ -67,9 +67,20 @@ def image_axes(layer: Layer, rank: int) -> Optional[Tuple[int, Tuple[int, ...]]]
     return first if layout == "channels_first" else None
 
 
+def spatial_rank(layer: Layer) -> Optional[int]:
+    """How many spatial axes the layer's window has: fixed by the layer (``Conv2d``), or the
+    length of an argument (Flax's ``kernel_size``)."""
+    if layer.spec.rank_from is None:
+        return layer.spec.spatial_rank
+    value = layer.argument(layer.spec.rank_from)
+    if isinstance(value, ListValue) and value.complete:
+        value = tuple(value.items)
+    return len(value) if isinstance(value, tuple) and value else None
+
+
 def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
-    rank = layer.spec.spatial_rank or 0
-    axes = image_axes(layer, rank)
+    rank = spatial_rank(layer)
+    axes = image_axes(layer, rank) if rank else None
     if axes is None:
         return Tensor(None, ()), []
     channel_axis, spatial_axes = axes
@@ -141,6 +152,8 @@ def _sliding_window(layer: Layer, tensor: Tensor, axes: Tuple[int, ...], transpo
     stride_argument = layer.argument(stride_name)
     stride = kernel if stride_argument is None else _per_axis(stride_argument, rank)
     padding_argument = layer.argument(padding_name)
+    if isinstance(padding_argument, str):
+        padding_argument = padding_argument.lower()  # Flax writes 'SAME' and 'VALID'
     if padding_argument == "same":
         return tuple(_same_size(size, step) for size, step in zip(sizes, stride))
     padding = _per_axis(0 if padding_argument == "valid" else padding_argument, rank)
@@ -153,8 +166,8 @@ def _sliding_window(layer: Layer, tensor: Tensor, axes: Tuple[int, ...], transpo
 
 
 def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
-    rank = layer.spec.spatial_rank or 0
-    axes = image_axes(layer, rank)
+    rank = spatial_rank(layer) or 0
+    axes = image_axes(layer, rank) if rank else None
     if tensor.rank is None or tensor.rank < rank + 1 or axes is None:
         return _spatial(layer, tensor)
     dims = list(tensor.dims)
@@ -350,7 +363,7 @@ _BY_KIND = {
 
 def apply_layer(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     handler = _BY_KIND.get(layer.spec.kind)
-    if handler is None:
+    if handler is None or any(layer.arguments.get(name, default) != default for name, default in layer.spec.unmodelled):
         return Tensor(None, ()), []
     output, checks = handler(layer, tensor)
     direct = output.origin is layer

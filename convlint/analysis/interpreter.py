@@ -66,7 +66,9 @@ from convlint.analysis.values import (
     multiply,
 )
 from convlint import frameworks
+from convlint.analysis.flax_api import FlaxSupport, is_flax_class
 from convlint.analysis.keras_api import NOT_KERAS, KerasSupport, is_keras_class
+from convlint.frameworks import flax as flax_catalog
 from convlint.frameworks import torch as torch_catalog
 from convlint.frameworks.catalog import CONCATENATE, KEYWORD_ONLY, MERGE, REQUIRED
 
@@ -253,7 +255,7 @@ def _body(node: Any) -> Sequence[cst.CSTNode]:
     return node.body if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)) else node.body.body
 
 
-class Interpreter(KerasSupport):
+class Interpreter(KerasSupport, FlaxSupport):
     def __init__(self, project: Project, root: ModuleSource, facts: FileFacts, limits: Limits = Limits()) -> None:
         self.project = project
         self.root = root
@@ -275,6 +277,10 @@ class Interpreter(KerasSupport):
         #: The root file's own namespace, executed fresh for every linted file.
         self.root_namespace: Optional[Namespace] = None
         self.keras_calls = {}
+        self.compact_owners = []
+        #: How many times a path was not decided (both branches of an ``if`` run, a loop not
+        #: unrolled): what ran in between is not one path of the program.
+        self.undecided = 0
 
     # ----------------------------------------------------------------- budget and journal
 
@@ -325,6 +331,7 @@ class Interpreter(KerasSupport):
 
     def branches(self, runs: Sequence[Callable[[], None]]) -> None:
         """Run each path from the same state, then keep what the paths that go on agree on."""
+        self.undecided += 1
         outcomes = []
         for run in runs:
             frame = self._open()
@@ -617,7 +624,8 @@ class Interpreter(KerasSupport):
         decorator = self.evaluate(expression, scope)
         if isinstance(decorator, External):
             base = decorator.qualname[:-2] if decorator.qualname.endswith("()") else decorator.qualname
-            return value if base in _TRANSPARENT_DECORATORS else UNKNOWN
+            transparent = base in _TRANSPARENT_DECORATORS or base in frameworks.TRANSPARENT_DECORATORS
+            return value if transparent else UNKNOWN
         return self.call(decorator, Arguments([value]), expression)
 
     def _defaults(self, params: cst.Parameters, scope: Scope) -> Dict[str, Any]:
@@ -641,6 +649,8 @@ class Interpreter(KerasSupport):
                 except _SIGNALS:
                     break
         value: Any = klass
+        if is_flax_class(klass):
+            klass.fields = self._dataclass_fields(klass, scope)  # a Flax module is a dataclass
         for decorator in reversed(node.decorators):
             if self._is_dataclass_decorator(decorator.decorator, scope):
                 klass.fields = self._dataclass_fields(klass, scope)
@@ -817,6 +827,7 @@ class Interpreter(KerasSupport):
 
     def forget(self, loop: cst.CSTNode, scope: Scope) -> None:
         """A loop the analysis does not unroll: whatever its body may change becomes unknown."""
+        self.undecided += 1
         targets, receivers = _changed_in(loop, scope.module)
         for target in targets:
             self._forget_target(target, scope)
@@ -1178,6 +1189,7 @@ class Interpreter(KerasSupport):
             return self.evaluate(node.body, scope)
         if truth is False:
             return self.evaluate(node.orelse, scope)
+        self.undecided += 1
         return join_values(self.evaluate(node.body, scope), self.evaluate(node.orelse, scope))
 
     def _lambda(self, node: cst.Lambda, scope: Scope) -> Any:
@@ -1556,6 +1568,9 @@ class Interpreter(KerasSupport):
             self.call_function(init, arguments, node, symbolic=symbolic, implicit=1)
         else:
             self._init_torch_base(instance, args, node)
+        setup = klass.lookup("setup") if is_flax_class(klass) else None
+        if isinstance(setup, FunctionValue):
+            self.call_function(setup, Arguments([instance]), node, implicit=1)
         self.created.append(instance)
         return instance
 
@@ -1654,10 +1669,10 @@ class Interpreter(KerasSupport):
         values = value_tensors.call(qualname, args, self.iterate)
         if values is not value_tensors.NOT_VALUES:
             return values
-        functional = torch_catalog.FUNCTIONAL_LAYERS.get(qualname)
+        functional = frameworks.FUNCTIONAL_LAYERS.get(flax_catalog.canonical(qualname) or qualname)
         if functional is not None:
             return self.functional_layer(functional, args, node)
-        function = torch_catalog.FUNCTIONS.get(qualname)
+        function = frameworks.FUNCTIONS.get(qualname)
         if function is not None:
             return self.tensor_function(function, args, node)
         return self.unknown_call(args)
@@ -1730,6 +1745,7 @@ class Interpreter(KerasSupport):
         arguments = _bind_signature(spec, args)
         names = spec.param_names
         layer = Layer(spec, arguments, node, self._current_module(), self._path(node))
+        self.register_compact(layer)
         if type(node) is cst.Call:
             layer.origins = {name: calls for name in arguments
                              for calls in [self._origin_of(_argument_node(node, names, name))] if calls}
@@ -1978,9 +1994,10 @@ class Interpreter(KerasSupport):
         if isinstance(module, Instance):
             forward = forward_method(module.klass)
             if isinstance(forward, FunctionValue):
-                return self.call_function(forward, Arguments([module] + args.positional, args.keywords,
-                                                             args.open_positional, args.open_keywords), node,
-                                          implicit=1)
+                with self.compact_owner(module):
+                    return self.call_function(forward, Arguments([module] + args.positional, args.keywords,
+                                                                 args.open_positional, args.open_keywords), node,
+                                              implicit=1)
             if module.container is not None:
                 return self.call_module(module.container, args, node)
             if module.base_layer is not None:
@@ -2014,6 +2031,8 @@ class Interpreter(KerasSupport):
             if anchor is not None and not any(f.consumer is layer for f in self.facts.wrong_ranks):
                 self.facts.wrong_ranks.append(RankFact(layer, tensor.rank, tensor.origin, anchor, self.context))
         output, checks = flow.apply_layer(layer, tensor)
+        if layer.spec.built_on_call:
+            layer.note_input(tensor)
         if layer.spec.framework == "keras":
             output = self.record_keras_call(layer, tensor, output)
         if self.outputs is not None:
@@ -2139,13 +2158,18 @@ def _layer_base(klass: ClassValue) -> Any:
 
 
 def _keeps_batch_flattens_rest(node: Optional[cst.CSTNode], args: Arguments) -> bool:
-    """``x.view(x.size(0), -1)`` or ``x.reshape(x.shape[0], -1)``: a flatten from axis 1."""
-    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute) or len(node.args) != 2:
+    """``x.view(x.size(0), -1)`` or ``x.reshape(x.shape[0], -1)``, or with the sizes in one tuple
+    as JAX writes them (``x.reshape((x.shape[0], -1))``): a flatten from axis 1."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
         return False
+    sizes = [arg.value for arg in node.args]
+    positional = args.positional
+    if len(sizes) == 1 and isinstance(sizes[0], cst.Tuple) and len(positional) == 1 and isinstance(positional[0], tuple):
+        sizes, positional = [element.value for element in sizes[0].elements], list(positional[0])
     receiver = node.func.value
-    if not isinstance(receiver, cst.Name) or len(args.positional) != 2 or args.positional[1] != -1:
+    if len(sizes) != 2 or not isinstance(receiver, cst.Name) or len(positional) != 2 or positional[1] != -1:
         return False
-    first = node.args[0].value
+    first = sizes[0]
     if isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value == "size":
         owner, index = first.func.value, first.args[0].value if len(first.args) == 1 else None
     elif isinstance(first, cst.Subscript) and isinstance(first.value, cst.Attribute) and \

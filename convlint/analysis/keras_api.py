@@ -3,8 +3,8 @@ list, or ``model.add``), the functional API (layers called on symbolic tensors, 
 ``keras.Model(inputs, outputs)``), the merge layers, and subclassed models whose forward is
 ``call``.
 
-Keras creates a layer's weights for the first input it is called on, so each layer remembers the
-shape it was built with (``Layer.built_with``); a functional model is the set of layers on the
+Keras creates a layer's weights for the first input it is called on (``Layer.note_input``); a
+functional model is the set of layers on the
 paths from its outputs back to its inputs, traced through the outputs each call produced.
 """
 
@@ -27,33 +27,18 @@ from convlint.analysis.objects import (
     ListValue,
     Tensor,
 )
-from convlint.analysis.values import UNKNOWN, as_dim, provably_different
+from convlint.analysis.values import UNKNOWN, as_dim
 from convlint.frameworks import keras as keras_catalog
 from convlint.frameworks.catalog import CONCATENATE
 
 #: What ``call_keras`` returns for a name that is not a Keras model-building call.
 NOT_KERAS = object()
-#: ``Layer.built_with`` of a layer called on shapes that disagree: its weights are not known.
-CONFLICTING_BUILDS = Tensor(None, ())
 
 
 def is_keras_class(klass: ClassValue) -> bool:
     """Whether a user class derives from a Keras layer or model (its forward is ``call``)."""
     return any(isinstance(base, External) and keras_catalog.canonical(base.qualname) in keras_catalog.MODULE_BASES
                for base in klass.external_bases())
-
-
-def _same_build(recorded: Tensor, tensor: Tensor) -> Optional[Tensor]:
-    """The shape a layer was built with, knowing it was also called on ``tensor``; None if the
-    two provably differ (Keras would refuse the second call)."""
-    if recorded.rank != tensor.rank:
-        return None
-    dims = []
-    for old, new in zip(recorded.dims, tensor.dims):
-        if old is not UNKNOWN and new is not UNKNOWN and provably_different(old, new):
-            return None
-        dims.append(new if old is UNKNOWN else old)
-    return Tensor(recorded.rank, tuple(dims))
 
 
 class KerasSupport:
@@ -115,13 +100,8 @@ class KerasSupport:
         return output
 
     def record_keras_call(self, layer: Layer, tensor: Tensor, output: Tensor) -> Tensor:
-        """Note the shape a Keras layer is built with and where its output came from; returns
-        the output as a tensor of its own, so that it can be traced back."""
-        if tensor.rank is not None and layer.built_with is not CONFLICTING_BUILDS:
-            if layer.built_with is None:
-                layer.built_with = Tensor(tensor.rank, tensor.dims)
-            else:
-                layer.built_with = _same_build(layer.built_with, tensor) or CONFLICTING_BUILDS
+        """Note where a Keras layer's output came from; returns the output as a tensor of its
+        own, so that it can be traced back."""
         output = replace(output)
         self.keras_calls[id(output)] = (output, layer, (tensor,))
         return output

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from convlint.analysis.values import UNKNOWN
+from convlint.analysis.values import UNKNOWN, provably_different
 from convlint.frameworks.catalog import LayerSpec
 
 if TYPE_CHECKING:
@@ -249,6 +249,9 @@ class Instance(Mutable):
     path: Tuple[Site, ...] = ()
     #: When the class derives from a catalog layer: that layer, as ``super().__init__`` built it.
     base_layer: Optional["Layer"] = None
+    #: For a Flax module: the layers its ``__call__`` created inline in a run that followed one
+    #: path, by call site and occurrence; None until such a run (not journaled: Flax keeps them).
+    compact_layers: Optional[Dict[Any, "Layer"]] = None
 
     def __post_init__(self) -> None:
         self.mark_born()
@@ -349,6 +352,26 @@ class Layer:
             return UNKNOWN
         return self.arguments.get(name, UNKNOWN)
 
+    def note_input(self, tensor: "Tensor") -> None:
+        """A layer that creates its weights for its first input (Keras, Flax) was called on
+        ``tensor``: what is known of the shape it was built with grows; calls that provably
+        disagree leave it unknown (the framework would refuse one of them)."""
+        if tensor.rank is None or self.built_with is CONFLICTING_BUILDS:
+            return
+        if self.built_with is None:
+            self.built_with = Tensor(tensor.rank, tensor.dims)
+            return
+        if self.built_with.rank != tensor.rank:
+            self.built_with = CONFLICTING_BUILDS
+            return
+        dims = []
+        for old, new in zip(self.built_with.dims, tensor.dims):
+            if old is not UNKNOWN and new is not UNKNOWN and provably_different(old, new):
+                self.built_with = CONFLICTING_BUILDS
+                return
+            dims.append(new if old is UNKNOWN else old)
+        self.built_with = Tensor(tensor.rank, tuple(dims))
+
 
 @dataclass(eq=False)
 class Container(Mutable):
@@ -421,6 +444,8 @@ class Tensor:
 
 
 UNKNOWN_TENSOR = Tensor(None, ())
+#: ``Layer.built_with`` of a layer called on shapes that disagree: its weights are not known.
+CONFLICTING_BUILDS = Tensor(None, ())
 
 
 @dataclass

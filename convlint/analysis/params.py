@@ -27,8 +27,9 @@ from convlint.analysis.objects import (
     Tensor,
 )
 from convlint.analysis.counts import Count, ints, known_int
+from convlint.analysis.flax_api import is_flax_class, uses_compact
 from convlint.analysis.keras_api import is_keras_class
-from convlint.analysis.keras_params import FORMULAS as KERAS_FORMULAS
+from convlint.analysis.inferred_params import FORMULAS as INFERRED_FORMULAS
 from convlint.analysis.values import UNKNOWN
 
 
@@ -234,7 +235,7 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "transformer_encoder_layer": _transformer_layer(attentions=1, norms=2),
     "transformer_decoder_layer": _transformer_layer(attentions=2, norms=3),
     "none": lambda layer: Count(0, "no parameters"),
-    **KERAS_FORMULAS,
+    **INFERRED_FORMULAS,
 }
 
 
@@ -258,7 +259,7 @@ def is_torch_module(instance: Instance) -> Optional[bool]:
     bases = instance.klass.external_bases()
     if any(isinstance(base, External) and base.qualname.startswith("torch.nn.") for base in bases):
         return True
-    if is_keras_class(instance.klass):
+    if is_keras_class(instance.klass) or is_flax_class(instance.klass):
         return True
     if all(isinstance(base, External) or isinstance(base, Builtin) for base in bases):
         return False
@@ -314,11 +315,50 @@ def _walk(value: Any, path: str, result: ModelCount, seen: set) -> None:
             if count.params is None:
                 result.unresolved.append(f"{path or '(model)'} ({value.klass.name}): {count.formula}")
         for name, attribute in value.attributes.items():
-            _walk_attribute(attribute, _join(path, name), result, seen)
+            if is_flax_class(value.klass):
+                _walk_flax_attribute(attribute, _join(path, name), result, seen)
+            else:
+                _walk_attribute(attribute, _join(path, name), result, seen)
         if value.container is not None:
             _walk_children(value.container, path, result, seen)
+        if uses_compact(value.klass):
+            _walk_compact(value, path, result, seen)
         return
     result.unresolved.append(f"{path or '(model)'}: not a model convlint can follow")
+
+
+def _walk_flax_attribute(value: Any, path: str, result: ModelCount, seen: set) -> None:
+    """Flax registers the modules in lists, tuples and dicts assigned in ``setup`` too
+    (``self.layers = [nn.Dense(w) for w in self.features]`` is ``layers_0``, ``layers_1`` ...)."""
+    items: Any = None
+    if isinstance(value, (ListValue, tuple)):
+        items = value.items if isinstance(value, ListValue) else list(value)
+        if UNKNOWN_ITEMS in items:
+            result.unresolved.append(f"{path}: items convlint could not follow")
+            return
+        items = [(str(index), item) for index, item in enumerate(items)]
+    elif isinstance(value, DictValue):
+        if not value.complete:
+            result.unresolved.append(f"{path}: items convlint could not follow")
+            return
+        items = [(str(key), item) for key, item in value.items.items()]
+    if items is None:
+        _walk_attribute(value, path, result, seen)
+        return
+    for name, item in items:
+        _walk_flax_attribute(item, f"{path}_{name}", result, seen)
+
+
+def _walk_compact(module: Instance, path: str, result: ModelCount, seen: set) -> None:
+    """The layers a Flax ``@nn.compact`` ``__call__`` creates, named as Flax names them."""
+    if module.compact_layers is None:
+        result.unresolved.append(f"{path or '(model)'}: its @nn.compact __call__ never ran along one path")
+        return
+    counters: Dict[str, int] = {}
+    for layer in module.compact_layers.values():
+        index = counters.get(layer.spec.name, 0)
+        counters[layer.spec.name] = index + 1
+        _walk(layer, _join(path, f"{layer.spec.name}_{index}"), result, seen)
 
 
 def _walk_children(container: Container, path: str, result: ModelCount, seen: set) -> None:

@@ -83,7 +83,7 @@ def _run_definition(interpreter: Interpreter, statement: cst.CSTNode, value: Any
 
 
 def _constructible(klass: ClassValue) -> bool:
-    return klass.lookup("__init__") is not None or klass.lookup("forward") is not None
+    return klass.lookup("__init__") is not None or forward_method(klass) is not None
 
 
 def _run_root(interpreter: Interpreter, label: Any, run: Callable[[], Any], node: cst.CSTNode,

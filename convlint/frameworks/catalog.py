@@ -78,6 +78,12 @@ class LayerSpec:
     built_on_call: bool = False
     #: The framework the layer belongs to.
     framework: str = "torch"
+    #: When the number of spatial axes is not fixed by the layer but by the length of this
+    #: argument (Flax's ``Conv(kernel_size=(3, 3))``, ``avg_pool(window_shape=...)``).
+    rank_from: Optional[str] = None
+    #: Arguments whose effect on the output is not modelled: any value but this default makes
+    #: the output unknown.
+    unmodelled: Tuple[Tuple[str, Any], ...] = field(default=())
 
     @property
     def param_names(self) -> Tuple[str, ...]:

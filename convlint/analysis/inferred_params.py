@@ -1,15 +1,16 @@
-"""Parameter counts as Keras gives them (``model.count_params()``), from the shape each layer was
-built with: Keras creates a layer's weights for its first input, so a layer that was never called
-on a tensor of known size has no count. Non-trainable weights (BatchNormalization's moving
-statistics) are parameters in Keras's count, listed apart as non-trainable."""
+"""Parameter counts of the frameworks that infer input sizes, from the shape each layer was built
+with: Keras (``model.count_params()``) and Flax (the ``params`` collection of ``init``) create a
+layer's weights for its first input, so a layer never called on an input of known size has no
+count. Keras's non-trainable weights (BatchNormalization's moving statistics) are parameters in
+its count, listed apart as non-trainable; Flax's batch statistics are another collection, not
+parameters."""
 
 from __future__ import annotations
 
 from typing import Callable, Dict, Optional, Tuple
 
 from convlint.analysis import flow
-from convlint.analysis.keras_api import CONFLICTING_BUILDS
-from convlint.analysis.objects import Layer
+from convlint.analysis.objects import CONFLICTING_BUILDS, Layer
 from convlint.analysis.counts import Count, ints, known_int
 
 NOT_BUILT = Count(None, "not built: never called on an input of known size")
@@ -24,10 +25,14 @@ def _input_size(layer: Layer, axis: int) -> Optional[int]:
 
 
 def _channels(layer: Layer) -> Optional[int]:
-    """The input channels of an image layer built on images of its rank."""
-    rank = layer.spec.spatial_rank or 0
-    axes = flow.image_axes(layer, rank)
-    if axes is None or layer.built_with is None or layer.built_with.rank != rank + 2:
+    """The input channels of an image layer built on images of its rank (Flax takes any number
+    of leading batch axes)."""
+    rank = flow.spatial_rank(layer)
+    axes = flow.image_axes(layer, rank) if rank else None
+    built = layer.built_with
+    if axes is None or built is None or built.rank is None:
+        return None
+    if built.rank != rank + 2 and not (layer.spec.framework == "flax" and built.rank > rank + 1):
         return None
     return _input_size(layer, axes[0])
 
@@ -42,7 +47,7 @@ def _bias(layer: Layer, weight: int, formula: str, size: int, frozen: int = 0) -
 
 
 def _kernel(layer: Layer) -> Optional[Tuple[Tuple[int, ...], str]]:
-    kernel = ints(layer.argument("kernel_size"), layer.spec.spatial_rank or 0)
+    kernel = ints(layer.argument("kernel_size"), flow.spatial_rank(layer) or 0)
     return (kernel, "·".join(map(str, kernel))) if kernel is not None else None
 
 
@@ -53,9 +58,9 @@ def _area(kernel: Tuple[int, ...]) -> int:
     return area
 
 
-def _conv(layer: Layer) -> Count:
+def _conv(layer: Layer, groups_name: str = "groups") -> Count:
     cin, kernel = _channels(layer), _kernel(layer)
-    filters, groups = known_int(layer.argument("filters")), known_int(layer.argument("groups"))
+    filters, groups = known_int(layer.argument(layer.spec.out_param)), known_int(layer.argument(groups_name))
     if cin is None or kernel is None or filters is None or groups is None or groups <= 0:
         return NOT_BUILT if cin is None else Count(None, "filters, groups or kernel_size not known")
     per_group = f"{cin}/{groups}" if groups != 1 else f"{cin}"
@@ -63,7 +68,7 @@ def _conv(layer: Layer) -> Count:
 
 
 def _conv_transpose(layer: Layer) -> Count:
-    cin, kernel, filters = _channels(layer), _kernel(layer), known_int(layer.argument("filters"))
+    cin, kernel, filters = _channels(layer), _kernel(layer), known_int(layer.argument(layer.spec.out_param))
     if cin is None or kernel is None or filters is None:
         return NOT_BUILT if cin is None else Count(None, "filters or kernel_size not known")
     return _bias(layer, _area(kernel[0]) * filters * cin, f"{kernel[1]}·{filters}·{cin}", filters)
@@ -88,7 +93,7 @@ def _separable(layer: Layer) -> Count:
 
 
 def _dense(layer: Layer) -> Count:
-    features, units = _input_size(layer, -1), known_int(layer.argument("units"))
+    features, units = _input_size(layer, -1), known_int(layer.argument(layer.spec.out_param))
     if features is None or units is None:
         return NOT_BUILT if features is None else Count(None, "units not known")
     return _bias(layer, features * units, f"{features}·{units}", units)
@@ -112,10 +117,10 @@ def _scale_and_center(layer: Layer, moving_statistics: bool) -> Count:
     return Count(trainable + frozen, " + ".join(parts or ["nothing"]) + f" = {trainable + frozen:,}", frozen)
 
 
-def _embedding(layer: Layer) -> Count:
-    rows, width = known_int(layer.argument("input_dim")), known_int(layer.argument("output_dim"))
+def _embedding(layer: Layer, rows_name: str = "input_dim") -> Count:
+    rows, width = known_int(layer.argument(rows_name)), known_int(layer.argument(layer.spec.out_param))
     if rows is None or width is None:
-        return Count(None, "input_dim or output_dim not known")
+        return Count(None, "the table's size not known")
     return Count(rows * width, f"{rows}·{width} = {rows * width:,}")
 
 
@@ -155,6 +160,20 @@ def _prelu(layer: Layer) -> Count:
     return Count(total, "·".join(map(str, sizes)) + f" slopes = {total:,}")
 
 
+def _flax_norm(layer: Layer) -> Count:
+    """Flax's BatchNorm, LayerNorm and GroupNorm: a scale and a bias per feature (last axis)."""
+    features = _input_size(layer, -1)
+    scale, bias = layer.argument("use_scale"), layer.argument("use_bias")
+    axis = layer.arguments.get("axis", -1)
+    feature_axes = layer.arguments.get("feature_axes", -1)
+    if features is None or scale not in (True, False) or bias not in (True, False) or axis != -1 \
+            or feature_axes != -1:
+        return NOT_BUILT if layer.built_with is None else Count(None, "axes, use_scale or use_bias not known")
+    parts = [f"{features} {name}" for name, on in (("scales", scale), ("biases", bias)) if on]
+    total = features * (int(scale) + int(bias))
+    return Count(total, " + ".join(parts or ["nothing"]) + f" = {total:,}")
+
+
 FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "keras_conv": _conv,
     "keras_conv_transpose": _conv_transpose,
@@ -168,4 +187,9 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "keras_gru": _recurrent(3, _gru_biases),
     "keras_simple_rnn": _recurrent(1, lambda layer: 1),
     "keras_prelu": _prelu,
+    "flax_conv": lambda layer: _conv(layer, groups_name="feature_group_count"),
+    "flax_conv_transpose": _conv_transpose,
+    "flax_dense": _dense,
+    "flax_norm": _flax_norm,
+    "flax_embedding": lambda layer: _embedding(layer, rows_name="num_embeddings"),
 }
