@@ -73,6 +73,18 @@ class RankFact:
 
 
 @dataclass(frozen=True)
+class UndefinedSizeFact:
+    """``consumer`` sizes its weights by ``axis`` of its first input, which the model leaves open
+    (Keras's ``None``)."""
+
+    consumer: Layer
+    axis: int
+    producer: Optional[Layer]
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
 class ModelFact:
     """A model one of the file's roots built: a module-level model, a class built with its
     defaults, or what a builder function returned."""
@@ -91,6 +103,7 @@ class FileFacts:
     models: List[ModelFact] = field(default_factory=list)
     operands: List[OperandsFact] = field(default_factory=list)
     wrong_ranks: List[RankFact] = field(default_factory=list)
+    undefined_sizes: List[UndefinedSizeFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments

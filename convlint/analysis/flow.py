@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, List, Optional, Tuple
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
-from convlint.analysis.values import UNKNOWN, as_dim, multiply, provably_equal
+from convlint.analysis.values import UNDEFINED, UNKNOWN, as_dim, multiply, provably_equal
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
     POOL,
@@ -116,6 +116,8 @@ def _per_axis(value: Any, rank: int) -> Tuple[Any, ...]:
 
 def _window_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool = False) -> Any:
     """PyTorch's output size of a convolution or pooling along one axis."""
+    if size is UNDEFINED:
+        return UNDEFINED
     if not all(type(v) is int for v in (size, kernel, stride, padding, dilation)) or stride <= 0:
         return UNKNOWN
     span = size + 2 * padding - dilation * (kernel - 1) - 1
@@ -135,7 +137,7 @@ def _transposed_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation
 
 def _same_size(size: Any, stride: Any) -> Any:
     """The output size of ``padding='same'``: the input's, divided by the stride and rounded up."""
-    if stride == 1:
+    if stride == 1 or size is UNDEFINED:
         return size
     if type(size) is not int or type(stride) is not int or stride <= 0:
         return UNKNOWN
@@ -277,6 +279,8 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     factors = tensor.dims[first: last + 1]
     for size in factors:
         merged = multiply(merged, size) if size is not UNKNOWN else UNKNOWN
+    if UNDEFINED in factors:
+        merged = UNDEFINED  # Keras: a product with an open size is open
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
     text = " × ".join(str(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
     note = (first - len(dims), text) if text else None
@@ -289,7 +293,7 @@ def _flatten(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
 
 
 def shape_of(value: Any) -> Optional[Tuple[Any, ...]]:
-    """A shape written as a tuple or list of sizes, each an int, a symbol or None (unknown)."""
+    """A shape written as a tuple or list of sizes, each an int, a symbol or None (left open)."""
     if isinstance(value, ListValue):
         if not value.complete:
             return None
@@ -298,7 +302,7 @@ def shape_of(value: Any) -> Optional[Tuple[Any, ...]]:
         return None
     if not all(size is None or as_dim(size) is not None for size in value):
         return None
-    return tuple(UNKNOWN if size is None else size for size in value)
+    return tuple(UNDEFINED if size is None else size for size in value)
 
 
 def _input(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -312,6 +316,20 @@ def placeholder(shape: Any) -> Tensor:
     if sizes is None:
         return Tensor(None, ())
     return Tensor(len(sizes) + 1, (UNKNOWN,) + sizes, rank_certain=True)
+
+
+def weights_axis(layer: Layer, tensor: Tensor) -> Optional[int]:
+    """The axis whose size a layer built on its first input (Keras) sizes its weights by: the
+    features of a dense layer, the channels of a convolution."""
+    if not layer.spec.built_on_call:
+        return None
+    if layer.spec.kind == LINEAR:
+        return -1
+    if layer.spec.kind == CONV:
+        rank = spatial_rank(layer)
+        axes = image_axes(layer, rank) if rank else None
+        return axes[0] if axes is not None else None
+    return None
 
 
 def _reshape(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:

@@ -25,7 +25,15 @@ import libcst as cst
 
 from convlint.analysis import flow, value_tensors
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
-from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact, OperandsFact, RankFact
+from convlint.analysis.facts import (
+    AdjacencyFact,
+    FileFacts,
+    FlowFact,
+    LayerFact,
+    OperandsFact,
+    RankFact,
+    UndefinedSizeFact,
+)
 from convlint.analysis.imports import ModuleSource, Project, absolute_name
 from convlint.analysis.objects import (
     UNKNOWN_ITEMS,
@@ -58,6 +66,7 @@ from convlint.analysis.objects import (
 )
 from convlint.analysis.values import (
     INT_LIMIT,
+    UNDEFINED,
     UNKNOWN,
     Dim,
     add,
@@ -2033,6 +2042,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         output, checks = flow.apply_layer(layer, tensor)
         if layer.spec.built_on_call:
             layer.note_input(tensor)
+            self._check_defined(layer, tensor)
         if layer.spec.framework == "keras":
             output = self.record_keras_call(layer, tensor, output)
         if self.outputs is not None:
@@ -2048,6 +2058,15 @@ class Interpreter(KerasSupport, FlaxSupport):
                 self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
                                              tensor.origin, anchor, self.context, note))
         return output
+
+    def _check_defined(self, layer: Layer, tensor: Tensor) -> None:
+        """A layer that sizes its weights by an axis the model leaves open cannot be built."""
+        axis = flow.weights_axis(layer, tensor)
+        if axis is None or tensor.axis(axis) is not UNDEFINED:
+            return
+        anchor = self.facts.anchor(layer)
+        if anchor is not None and not any(f.consumer is layer for f in self.facts.undefined_sizes):
+            self.facts.undefined_sizes.append(UndefinedSizeFact(layer, axis, tensor.origin, anchor, self.context))
 
     def tensor_method(self, tensor: Tensor, name: str, args: Arguments, node: Optional[cst.CSTNode] = None) -> Any:
         kind = torch_catalog.TENSOR_METHODS.get(name)

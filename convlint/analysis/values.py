@@ -30,6 +30,27 @@ class _Unknown:
 
 UNKNOWN = _Unknown()
 
+
+class _Undefined:
+    """A size the model itself leaves open: Keras's ``None`` in ``Input(shape=(None, None, 3))``,
+    fixed only by each batch. Unlike UNKNOWN it is known to be no number at all."""
+
+    _instance: Optional["_Undefined"] = None
+
+    def __new__(cls) -> "_Undefined":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "None"
+
+    def __reduce__(self) -> str:
+        return "UNDEFINED"
+
+
+UNDEFINED = _Undefined()
+
 #: Largest integer the interpreter computes with; beyond it a value becomes unknown.
 INT_LIMIT = 2**62
 

@@ -16,6 +16,7 @@ from convlint.rules import (
     norm_channel_mismatch,
     operand_mismatch,
     same_padding_with_stride,
+    undefined_input_size,
     wrong_rank,
 )
 from convlint.rules.base import Rule
@@ -27,6 +28,7 @@ _MODULES = (
     norm_channel_mismatch,
     operand_mismatch,
     wrong_rank,
+    undefined_input_size,
     groups_not_divisible,
     same_padding_with_stride,
     non_positive_size,
