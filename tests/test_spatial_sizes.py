@@ -79,3 +79,52 @@ def test_functional_pooling_equals_pytorch(call: str, shape, tmp_path: Path) -> 
     functional = torch.nn.functional
     pooled = eval(call, {"F": functional, "x": torch.zeros(shape[0], 4, *shape[2:])})
     assert summary.output_shapes[id(flatten.layer)] == (shape[0], pooled[0].numel())
+
+
+def _codes_on_input(tmp_path: Path, body: str, shape) -> set:
+    """The codes convlint reports for ``Net`` (whose forward returns ``body``) run on ``shape``."""
+    from convlint.config import load_settings
+    from convlint.runner import Linter
+
+    path = tmp_path / "net.py"
+    path.write_text(
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "import torch.nn.functional as F\n"
+        f"class Net(nn.Module):  # convlint: input={tuple(shape)}\n"
+        "    def forward(self, x):\n"
+        f"        return {body}\n"
+    )
+    settings = load_settings(tmp_path, isolated=True, overrides={"select": ["CL1", "CL2"]})
+    return {d.code for d in Linter(settings, tmp_path).lint_paths([path])}
+
+
+def _torch_raises(body: str, shape) -> bool:
+    try:
+        eval(body, {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "x": torch.zeros(shape)})
+    except RuntimeError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("nn.Conv2d(3, 8, 5)(x)", (1, 3, 5, 5)),
+    ("nn.Conv2d(3, 8, 5)(x)", (1, 3, 4, 9)),
+    ("nn.Conv2d(3, 8, 5, padding=1)(x)", (1, 3, 3, 3)),
+    ("nn.Conv2d(3, 8, 5, padding=1)(x)", (1, 3, 2, 3)),
+    ("nn.Conv2d(3, 8, 3, dilation=2)(x)", (1, 3, 4, 8)),
+    ("nn.Conv2d(3, 8, 3, padding='same')(x)", (1, 3, 1, 1)),
+    ("nn.Conv1d(3, 8, 7, stride=3)(x)", (1, 3, 6)),
+    ("nn.ConvTranspose2d(3, 8, 1, padding=1)(x)", (1, 3, 1, 1)),
+    ("nn.ConvTranspose2d(3, 8, 3, padding=1)(x)", (1, 3, 1, 1)),
+    ("nn.MaxPool2d(3)(x)", (1, 3, 2, 2)),
+    ("nn.MaxPool2d(2, stride=1)(x)", (1, 3, 1, 1)),
+    ("nn.MaxPool2d(2, ceil_mode=True)(x)", (1, 3, 1, 1)),
+    ("nn.AvgPool2d(2, padding=1, ceil_mode=True)(x)", (1, 3, 1, 1)),
+    ("F.max_pool2d(x, 4)", (1, 3, 3, 9)),
+    ("F.avg_pool1d(x, 4, padding=2)", (1, 3, 1)),
+    ("nn.Conv2d(3, 8, 3)(nn.AdaptiveAvgPool2d(1)(x))", (1, 3, 9, 9)),
+    ("nn.Conv2d(3, 8, 3)(nn.AdaptiveAvgPool2d(3)(x))", (1, 3, 9, 9)),
+])
+def test_window_larger_than_input_is_reported_exactly_when_pytorch_raises(body: str, shape, tmp_path: Path) -> None:
+    assert ("CL204" in _codes_on_input(tmp_path, body, shape)) == _torch_raises(body, shape)

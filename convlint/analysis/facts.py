@@ -73,6 +73,20 @@ class RankFact:
 
 
 @dataclass(frozen=True)
+class UnfitFact:
+    """``consumer`` received a size it provably cannot take (``flow.Unfit``): a window larger
+    than its padded input, channels that do not split into ``r²`` groups."""
+
+    consumer: Layer
+    requirement: str
+    axis: int  # counted from the end
+    detail: str
+    producer: Optional[Layer]
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
 class ModelFact:
     """A model one of the file's roots built: a module-level model, a class built with its
     defaults, or what a builder function returned."""
@@ -91,6 +105,7 @@ class FileFacts:
     models: List[ModelFact] = field(default_factory=list)
     operands: List[OperandsFact] = field(default_factory=list)
     wrong_ranks: List[RankFact] = field(default_factory=list)
+    unfits: List[UnfitFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments
@@ -147,6 +162,12 @@ class FileFacts:
         if key not in self._seen:
             self._seen.add(key)
             self.operands.append(fact)
+
+    def add_unfit(self, fact: UnfitFact) -> None:
+        key = ("unfit", id(fact.anchor), id(fact.consumer.node), fact.requirement, fact.axis, fact.detail)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.unfits.append(fact)
 
     def where(self, layer: Layer) -> str:
         """``line 4`` in this file, ``blocks.py:12`` in another: for messages."""

@@ -1,14 +1,15 @@
 """How a catalog layer transforms the tensor it receives, by the layer's kind.
 
 ``apply_layer`` returns the output tensor and the checks the input must pass: each check names
-the layer argument, the value it expects and the value that arrived. The interpreter records the
-checks as facts; rules decide which are provably wrong.
+the layer argument, the value it expects and the value that arrived. An ``Unfit`` among them is a
+size of the input the layer provably cannot take (PyTorch raises on it). The interpreter records
+both as facts; rules decide which are provably wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, List, Tuple
+from typing import Any, List, Tuple, Union
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
 from convlint.analysis.values import UNKNOWN, as_dim, multiply, provably_equal
@@ -32,6 +33,24 @@ class Check:
     expected: Any
     received: Any
     axis: int  # counted from the end
+
+
+#: Kinds of ``Unfit``: a sliding window that does not fit its (padded) input, or a size that an
+#: operation must split into equal parts and cannot.
+WINDOW = "window"
+DIVISIBLE = "divisible"
+
+
+@dataclass(frozen=True)
+class Unfit:
+    """An input size the operation provably cannot take; ``detail`` carries the arithmetic."""
+
+    requirement: str
+    axis: int  # counted from the end
+    detail: str
+
+
+Outcome = Tuple[Tensor, List[Union[Check, Unfit]]]
 
 
 def _with_axis(tensor: Tensor, index: int, value: Any, origin: Layer) -> Tensor:
@@ -61,10 +80,10 @@ def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     # an unknown input rank the batched form (rank + 2) is taken.
     out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
     batch = (tensor.axis(0),) if out_rank == rank + 2 and tensor.rank == out_rank else (UNKNOWN,) * (out_rank - rank - 1)
-    spatial = _sliding_window(layer, tensor, rank, transposed=layer.spec.parameters == "conv_transpose")
+    spatial, unfits = _sliding_window(layer, tensor, rank, transposed=layer.spec.parameters == "conv_transpose")
     certain = tensor.rank_certain and tensor.rank == out_rank
     return Tensor(out_rank, batch + (layer.argument(layer.spec.out_param),) + spatial, layer,
-                  rank_certain=certain), checks
+                  rank_certain=certain), checks + unfits
 
 
 def _per_axis(value: Any, rank: int) -> Tuple[Any, ...]:
@@ -73,12 +92,10 @@ def _per_axis(value: Any, rank: int) -> Tuple[Any, ...]:
 
 
 def _window_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool = False) -> Any:
-    """PyTorch's output size of a convolution or pooling along one axis."""
+    """PyTorch's output size of a convolution or pooling along one axis (below 1: it raises)."""
     if not all(type(v) is int for v in (size, kernel, stride, padding, dilation)) or stride <= 0:
         return UNKNOWN
     span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if span < 0:
-        return UNKNOWN
     out = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1  # the last window must start inside the input or its left padding
@@ -91,31 +108,50 @@ def _transposed_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + extra + 1
 
 
-def _sliding_window(layer: Layer, tensor: Tensor, rank: int, transposed: bool = False) -> Tuple[Any, ...]:
-    """The spatial sizes after a convolution or pooling window slides over ``tensor``."""
+def _too_small(axis: int, size: int, padding: int, kernel: int, dilation: int) -> Unfit:
+    span = dilation * (kernel - 1) + 1
+    spanned = f"{dilation} × ({kernel} - 1) + 1 = {span}" if dilation != 1 else f"{span}"
+    padded = f"{size} + 2 × {padding} = {size + 2 * padding}" if padding else f"{size}"
+    return Unfit(WINDOW, axis, f"its window of {spanned} is larger than the padded input's {padded}")
+
+
+def _sliding_window(layer: Layer, tensor: Tensor, rank: int,
+                    transposed: bool = False) -> Tuple[Tuple[Any, ...], List[Unfit]]:
+    """The spatial sizes after a convolution or pooling window slides over ``tensor``, and the
+    axes where it provably cannot (an output size below 1)."""
     sizes = tuple(tensor.axis(index - rank) for index in range(rank))
     kernel = _per_axis(layer.argument("kernel_size"), rank)
     stride_argument = layer.argument("stride")
     stride = kernel if stride_argument is None else _per_axis(stride_argument, rank)
     padding_argument = layer.argument("padding")
     if padding_argument == "same":
-        return sizes
+        return sizes, []
     padding = _per_axis(0 if padding_argument == "valid" else padding_argument, rank)
     dilation = _per_axis(layer.argument("dilation"), rank) if "dilation" in layer.arguments else (1,) * rank
     if transposed:
         extra = _per_axis(layer.argument("output_padding"), rank)
-        return tuple(_transposed_size(*values) for values in zip(sizes, kernel, stride, padding, dilation, extra))
-    ceil_mode = layer.argument("ceil_mode") is True
-    return tuple(_window_size(*values, ceil_mode=ceil_mode) for values in zip(sizes, kernel, stride, padding, dilation))
+        outputs = tuple(_transposed_size(*values) for values in zip(sizes, kernel, stride, padding, dilation, extra))
+    else:
+        ceil_mode = layer.argument("ceil_mode") is True
+        outputs = tuple(_window_size(*values, ceil_mode=ceil_mode)
+                        for values in zip(sizes, kernel, stride, padding, dilation))
+    unfits = []
+    for index, out in enumerate(outputs):
+        if type(out) is int and out < 1:
+            axis = index - rank
+            unfits.append(
+                Unfit(WINDOW, axis, f"its output size would be {out}, below 1") if transposed
+                else _too_small(axis, sizes[index], padding[index], kernel[index], dilation[index]))
+    return tuple(out if type(out) is not int or out >= 1 else UNKNOWN for out in outputs), unfits
 
 
 def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     rank = layer.spec.spatial_rank or 0
     if tensor.rank is None or tensor.rank < rank + 1:
         return _spatial(layer, tensor)
-    spatial = _sliding_window(layer, tensor, rank)
+    spatial, unfits = _sliding_window(layer, tensor, rank)
     return Tensor(tensor.rank, tensor.dims[: tensor.rank - rank] + spatial, tensor.origin,
-                  rank_certain=tensor.rank_certain), []
+                  rank_certain=tensor.rank_certain), list(unfits)
 
 
 def _linear(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:

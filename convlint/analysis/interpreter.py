@@ -25,7 +25,15 @@ import libcst as cst
 
 from convlint.analysis import flow
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
-from convlint.analysis.facts import AdjacencyFact, FileFacts, FlowFact, LayerFact, OperandsFact, RankFact
+from convlint.analysis.facts import (
+    AdjacencyFact,
+    FileFacts,
+    FlowFact,
+    LayerFact,
+    OperandsFact,
+    RankFact,
+    UnfitFact,
+)
 from convlint.analysis.imports import ModuleSource, Project, absolute_name
 from convlint.analysis.objects import (
     UNKNOWN_ITEMS,
@@ -1722,7 +1730,8 @@ class Interpreter:
         rest = Arguments(args.positional[1:], {k: v for k, v in args.keywords.items() if k != "input"},
                          args.open_positional, args.open_keywords)
         layer = Layer(spec, _bind_signature(spec, rest), node, self._current_module(), self._path(node))
-        output, _ = flow.apply_layer(layer, tensor)
+        output, checks = flow.apply_layer(layer, tensor)
+        self._record_unfits(layer, tensor, checks)
         return flow.touched(output)
 
     def _origin_of(self, expression: Optional[cst.BaseExpression]) -> Tuple[cst.CSTNode, ...]:
@@ -1981,13 +1990,23 @@ class Interpreter:
             anchor = self.facts.anchor(tensor.origin)
             if anchor is not None:
                 self.facts.add_adjacency(AdjacencyFact(tensor.origin, layer, anchor, self.context))
-        for check in checks:
+        for check in self._record_unfits(layer, tensor, checks):
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
             if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
                 note = tensor.note[1] if tensor.note is not None and tensor.note[0] == check.axis else None
                 self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
                                              tensor.origin, anchor, self.context, note))
         return output
+
+    def _record_unfits(self, layer: Layer, tensor: Tensor, checks: Sequence[Any]) -> List[flow.Check]:
+        """Record the sizes ``layer`` cannot take; the other checks are returned."""
+        for unfit in checks:
+            if isinstance(unfit, flow.Unfit):
+                anchor = self.facts.anchor(layer)
+                if anchor is not None:
+                    self.facts.add_unfit(UnfitFact(layer, unfit.requirement, unfit.axis, unfit.detail,
+                                                   tensor.origin, anchor, self.context))
+        return [check for check in checks if isinstance(check, flow.Check)]
 
     def tensor_method(self, tensor: Tensor, name: str, args: Arguments, node: Optional[cst.CSTNode] = None) -> Any:
         kind = torch_catalog.TENSOR_METHODS.get(name)
