@@ -102,7 +102,7 @@ def _codes_on_input(tmp_path: Path, body: str, shape) -> set:
 def _torch_raises(body: str, shape) -> bool:
     try:
         eval(body, {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "x": torch.zeros(shape)})
-    except RuntimeError:
+    except (RuntimeError, ValueError):
         return True
     return False
 
@@ -128,3 +128,74 @@ def _torch_raises(body: str, shape) -> bool:
 ])
 def test_window_larger_than_input_is_reported_exactly_when_pytorch_raises(body: str, shape, tmp_path: Path) -> None:
     assert ("CL204" in _codes_on_input(tmp_path, body, shape)) == _torch_raises(body, shape)
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("F.interpolate(x, scale_factor=2)", (1, 3, 7, 9)),
+    ("F.interpolate(x, scale_factor=1.5, mode='bilinear')", (1, 3, 7, 9)),
+    ("F.interpolate(x, scale_factor=(0.5, 1.7))", (2, 3, 7, 9)),
+    ("F.interpolate(x, size=(5, 6))", (1, 3, 7, 9)),
+    ("F.interpolate(x, size=4)", (1, 3, 8)),
+    ("F.interpolate(x, scale_factor=2.0, mode='trilinear')", (1, 2, 3, 4, 5)),
+    ("F.interpolate(x, size=F.max_pool2d(x, 2).shape[-2:])", (1, 3, 9, 8)),
+    ("nn.Upsample(scale_factor=2, mode='nearest')(x)", (1, 3, 5, 6)),
+    ("nn.Upsample(size=(3, 4))(x)", (1, 3, 5, 6)),
+    ("nn.UpsamplingNearest2d(size=(3, 4))(x)", (1, 3, 5, 6)),
+    ("nn.UpsamplingBilinear2d(scale_factor=2)(x)", (1, 3, 5, 6)),
+    ("nn.PixelShuffle(2)(x)", (1, 12, 5, 7)),
+    ("F.pixel_shuffle(x, 3)", (2, 18, 2, 2)),
+    ("nn.PixelUnshuffle(2)(x)", (1, 3, 8, 6)),
+    ("torch.pixel_unshuffle(x, 3)", (1, 2, 9, 3)),
+    ("x.mean((2, 3))", (2, 3, 5, 6)),
+    ("x.mean(dim=(2, 3), keepdim=True)", (2, 3, 5, 6)),
+    ("x.sum(1)", (2, 3, 5, 6)),
+    ("x.amax(-1, True)", (2, 3, 5, 6)),
+    ("torch.mean(x, [2, 3])", (2, 3, 5, 6)),
+    ("x.mean(-1).sum(-1)", (2, 3, 5, 6)),
+    ("torch.stack([x, x], dim=1)", (2, 3, 5, 6)),
+    ("torch.stack((x, x, x))", (2, 3, 5)),
+    ("torch.stack([x, x], -1)", (2, 3, 5)),
+    ("x.reshape(x.shape[0], -1)", (2, 3, 5, 6)),
+    ("x.view(2, -1)", (2, 3, 5, 6)),
+    ("x.view(-1, 3 * 5 * 6)", (2, 3, 5, 6)),
+    ("x.reshape((3, -1, 4))", (2, 3, 4, 6)),
+    ("torch.reshape(x, (-1,))", (2, 3, 4)),
+    ("x.view(x.size(0), 3, -1)", (2, 3, 4, 6)),
+    ("x.mean((2, 3)).view(2, 3, 1, 1)", (2, 3, 4, 6)),
+])
+def test_tensor_operation_shapes_equal_pytorch(body: str, shape, tmp_path: Path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text(
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "import torch.nn.functional as F\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.head = nn.Identity()\n"
+        "    def forward(self, x):\n"
+        f"        return self.head({body})\n"
+    )
+    [summary] = summarize(Project([tmp_path]), path, expression="Net()", input_shape=shape)
+    [row] = summary.count.rows
+    expected = eval(body, {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "x": torch.zeros(shape)})
+    assert summary.output_shapes.get(id(row.layer)) == tuple(expected.shape)
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("nn.PixelShuffle(2)(x)", (1, 6, 4, 4)),
+    ("nn.PixelShuffle(2)(x)", (1, 8, 4, 4)),
+    ("F.pixel_shuffle(x, 3)", (1, 18, 4, 4)),
+    ("nn.PixelUnshuffle(2)(x)", (1, 3, 5, 4)),
+    ("nn.PixelUnshuffle(2)(x)", (1, 3, 4, 6)),
+    ("x.view(-1, 400)", (1, 16, 4, 4)),
+    ("x.view(-1, 400)", (2, 16, 5, 5)),
+    ("x.view(1, 300)", (1, 16, 4, 4)),
+    ("x.reshape(3, 4, -1)", (1, 16, 4, 4)),
+    ("x.reshape(2, 4, -1)", (1, 16, 4, 4)),
+    ("torch.stack([x, F.max_pool2d(x, 2)])", (1, 3, 4, 4)),
+    ("torch.stack([x, F.max_pool2d(x, 1)])", (1, 3, 4, 4)),
+    ("F.interpolate(x, scale_factor=0.4)", (1, 3, 2, 4)),
+])
+def test_regrouping_is_reported_exactly_when_pytorch_raises(body: str, shape, tmp_path: Path) -> None:
+    assert bool(_codes_on_input(tmp_path, body, shape)) == _torch_raises(body, shape)

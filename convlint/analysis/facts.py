@@ -74,10 +74,12 @@ class RankFact:
 
 @dataclass(frozen=True)
 class UnfitFact:
-    """``consumer`` received a size it provably cannot take (``flow.Unfit``): a window larger
-    than its padded input, channels that do not split into ``r²`` groups."""
+    """``operation`` (a layer, the ``consumer``, or a tensor method such as ``view``) received a
+    size it provably cannot take (``flow.Unfit``): a window larger than its padded input,
+    channels that do not split into ``r²`` groups, elements that do not fill a new shape."""
 
-    consumer: Layer
+    consumer: Optional[Layer]
+    operation: str
     requirement: str
     axis: int  # counted from the end
     detail: str
@@ -164,7 +166,8 @@ class FileFacts:
             self.operands.append(fact)
 
     def add_unfit(self, fact: UnfitFact) -> None:
-        key = ("unfit", id(fact.anchor), id(fact.consumer.node), fact.requirement, fact.axis, fact.detail)
+        consumer = id(fact.consumer.node) if fact.consumer is not None else fact.operation
+        key = ("unfit", id(fact.anchor), consumer, fact.requirement, fact.axis, fact.detail)
         if key not in self._seen:
             self._seen.add(key)
             self.unfits.append(fact)

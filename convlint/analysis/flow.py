@@ -8,13 +8,17 @@ both as facts; rules decide which are provably wrong.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
-from typing import Any, List, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
-from convlint.analysis.values import UNKNOWN, as_dim, multiply, provably_equal
+from convlint.analysis.values import UNKNOWN, as_dim, floor_divide, multiply, provably_equal
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
+    PIXEL_SHUFFLE,
+    PIXEL_UNSHUFFLE,
+    RESAMPLE,
     POOL,
     BATCH_NORM,
     CHANNEL_NORM,
@@ -220,6 +224,142 @@ def _adaptive_pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
                   rank_certain=tensor.rank_certain), []
 
 
+def _scaled(size: Any, scale: Any) -> Any:
+    """``floor(size * scale)``, as ``F.interpolate`` computes an output size."""
+    if type(scale) is float and scale.is_integer():
+        scale = int(scale)
+    if type(scale) is int:
+        return multiply(size, scale) if scale > 0 else UNKNOWN
+    if type(scale) is float and type(size) is int and scale > 0:
+        return math.floor(size * scale)
+    return UNKNOWN
+
+
+def _resample(layer: Layer, tensor: Tensor) -> Outcome:
+    """``nn.Upsample``/``F.interpolate``: ``size`` or ``floor(input size * scale_factor)`` on
+    every axis after the channels (PyTorch takes only batched 3-D to 5-D inputs)."""
+    size, scale = layer.argument("size"), layer.argument("scale_factor")
+    if isinstance(size, ListValue):
+        size = tuple(size.items) if size.complete else UNKNOWN
+    given = size if scale is None else scale
+    if (size is None) == (scale is None) or given is UNKNOWN:
+        return _spatial(layer, tensor)
+    if tensor.rank is not None:
+        rank = tensor.rank - 2
+    elif isinstance(given, tuple):
+        rank = len(given)
+    else:
+        return Tensor(None, (), tensor.origin), []
+    values = given if isinstance(given, tuple) else (given,) * rank
+    if not 1 <= rank <= 3 or len(values) != rank:
+        return _spatial(layer, tensor)
+    unfits = []
+    if scale is None:
+        spatial = tuple(value if as_dim(value) is not None else UNKNOWN for value in values)
+    else:
+        spatial = tuple(_scaled(tensor.axis(index - rank), value) for index, value in enumerate(values))
+        unfits = [Unfit(WINDOW, index - rank, f"its output size would be floor({tensor.axis(index - rank)} × "
+                                              f"{values[index]}) = {size}, below 1")
+                  for index, size in enumerate(spatial) if type(size) is int and size < 1]
+        spatial = tuple(UNKNOWN if type(size) is int and size < 1 else size for size in spatial)
+    if tensor.rank is None:
+        return Tensor(None, (tensor.axis(-rank - 1),) + spatial, tensor.origin), list(unfits)
+    return Tensor(tensor.rank, tensor.dims[:2] + spatial, tensor.origin,
+                  rank_certain=tensor.rank_certain), list(unfits)
+
+
+def _not_a_multiple(size: Any, factor: int) -> bool:
+    """True when ``size`` is provably not a multiple of ``factor``, whatever its symbols are."""
+    dim = as_dim(size)
+    return dim is not None and all(c % factor == 0 for _, c in dim.terms) and dim.const % factor != 0
+
+
+def _regroup(tensor: Tensor, sizes: Tuple[Any, Any, Any], note: Optional[str], unfits: List[Unfit]) -> Outcome:
+    """``tensor`` with its last three axes (channels, height, width) replaced."""
+    if tensor.rank is not None and tensor.rank < 3:
+        return Tensor(None, ()), []
+    lead = tensor.dims[:-3] if tensor.rank is not None else ()
+    return Tensor(tensor.rank, lead + sizes, tensor.origin, note=(-3, note) if note else None,
+                  rank_certain=tensor.rank_certain), list(unfits)
+
+
+def _pixel_shuffle(layer: Layer, tensor: Tensor) -> Outcome:
+    """``(*, C·r², H, W) -> (*, C, H·r, W·r)``; a channel count that is not a multiple of r²
+    cannot be shuffled."""
+    factor = layer.argument("upscale_factor")
+    if type(factor) is not int or factor < 1:
+        return _regroup(tensor, (UNKNOWN,) * 3, None, [])
+    channels, square = tensor.axis(-3), factor * factor
+    if _not_a_multiple(channels, square):
+        unfit = Unfit(DIVISIBLE, -3, f"{channels} channels are not a multiple of {factor}² = {square}")
+        return _regroup(tensor, (UNKNOWN,) * 3, None, [unfit])
+    shuffled = floor_divide(channels, square)
+    note = f"{channels} / {factor}²" if shuffled is not UNKNOWN and factor > 1 else None
+    return _regroup(tensor, (shuffled, multiply(tensor.axis(-2), factor), multiply(tensor.axis(-1), factor)),
+                    note, [])
+
+
+def _pixel_unshuffle(layer: Layer, tensor: Tensor) -> Outcome:
+    """``(*, C, H·r, W·r) -> (*, C·r², H, W)``; a height or width that is not a multiple of r
+    cannot be unshuffled."""
+    factor = layer.argument("downscale_factor")
+    if type(factor) is not int or factor < 1:
+        return _regroup(tensor, (UNKNOWN,) * 3, None, [])
+    unfits = [Unfit(DIVISIBLE, axis, f"a {name} of {tensor.axis(axis)} is not a multiple of {factor}")
+              for axis, name in ((-2, "height"), (-1, "width")) if _not_a_multiple(tensor.axis(axis), factor)]
+    channels = multiply(tensor.axis(-3), factor * factor)
+    note = f"{tensor.axis(-3)} × {factor}²" if channels is not UNKNOWN and factor > 1 else None
+    sizes = (channels, floor_divide(tensor.axis(-2), factor), floor_divide(tensor.axis(-1), factor))
+    return _regroup(tensor, sizes, note, unfits)
+
+
+def reduce(tensor: Tensor, dims: Any, keepdim: Any) -> Tensor:
+    """``x.mean(dims, keepdim)``: the reduced axes go, or become 1 with ``keepdim``."""
+    axes = dims if isinstance(dims, tuple) else (dims,)
+    if not axes or not all(type(axis) is int for axis in axes) or type(keepdim) is not bool:
+        return Tensor(None, ())
+    if tensor.rank is None:
+        if not keepdim or any(axis >= 0 for axis in axes):
+            return Tensor(None, ())
+        known = (UNKNOWN,) * max(0, max(-axis for axis in axes) - len(tensor.dims)) + tensor.dims
+        return Tensor(None, tuple(1 if index - len(known) in axes else size for index, size in enumerate(known)),
+                      tensor.origin)
+    if not all(-tensor.rank <= axis < tensor.rank for axis in axes):
+        return Tensor(None, ())
+    reduced = {axis % tensor.rank for axis in axes}
+    if len(reduced) != len(axes):
+        return Tensor(None, ())
+    sizes = tuple(1 if keepdim and index in reduced else size for index, size in enumerate(tensor.dims)
+                  if keepdim or index not in reduced)
+    return Tensor(len(sizes), sizes, tensor.origin, rank_certain=tensor.rank_certain)
+
+
+def _product(sizes: Tuple[Any, ...]) -> Any:
+    total: Any = 1
+    for size in sizes:
+        total = multiply(total, size) if total is not UNKNOWN else UNKNOWN
+    return total
+
+
+def reshape(tensor: Tensor, sizes: Tuple[Any, ...]) -> Tuple[Tensor, List[Unfit]]:
+    """``x.view(*sizes)``: a tensor of exactly those sizes, a ``-1`` inferred from the element
+    count when that is known; a count that cannot be regrouped so is an ``Unfit``."""
+    if sizes.count(-1) > 1 or any(type(size) is int and size < -1 for size in sizes) or 0 in sizes:
+        return Tensor(None, ()), []
+    total = _product(tensor.dims) if tensor.rank is not None else UNKNOWN
+    given = _product(tuple(size for size in sizes if size != -1))
+    if type(total) is int and type(given) is int and (total % given if -1 in sizes else total != given):
+        elements = f"{' × '.join(map(str, tensor.dims))} = {total}" if len(tensor.dims) > 1 else f"{total}"
+        wanted = f"are not a multiple of {given}" if -1 in sizes else \
+            f"cannot be viewed as {' × '.join(map(str, sizes))} = {given}"
+        return Tensor(None, ()), [Unfit(DIVISIBLE, 0, f"{elements} elements {wanted}")]
+    if -1 in sizes:
+        inferred = floor_divide(total, given) if type(given) is int else UNKNOWN
+        sizes = tuple(inferred if size == -1 else size for size in sizes)
+    dims = tuple(size if as_dim(size) is not None else UNKNOWN for size in sizes)
+    return Tensor(len(dims), dims, tensor.origin, rank_certain=True), []
+
+
 def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     """``torch.flatten(tensor, start, end)``: the merged axis is the product of its sizes."""
     if not isinstance(start, int) or not isinstance(end, int):
@@ -258,6 +398,9 @@ _BY_KIND = {
     ADAPTIVE_POOL: _adaptive_pool,
     POOL: _pool,
     FLATTEN: _flatten,
+    RESAMPLE: _resample,
+    PIXEL_SHUFFLE: _pixel_shuffle,
+    PIXEL_UNSHUFFLE: _pixel_unshuffle,
 }
 
 

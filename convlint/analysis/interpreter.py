@@ -71,6 +71,8 @@ from convlint.analysis.values import (
     as_dim,
     floor_divide,
     multiply,
+    provably_different,
+    provably_equal,
 )
 from convlint.frameworks import torch as torch_catalog
 from convlint.frameworks.catalog import REQUIRED
@@ -153,6 +155,7 @@ class Scope:
 
 _MISSING = object()
 _OPERATOR_TEXT = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/", cst.AddAssign: "+="}
+_REDUCTION_KEYWORDS = frozenset({"dim", "keepdim", "dtype"})
 _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 #: The local name under which a method keeps what a bare ``super()`` means in it.
 _SUPER = "super()"
@@ -1066,8 +1069,8 @@ class Interpreter:
     def _record_operands(self, operation: str, tensors: Sequence[Tensor], skip_axis: Optional[int],
                          node: Optional[cst.CSTNode]) -> None:
         """Record, axis by aligned axis (from the right), the sizes the operands bring."""
-        anchor = node if node is not None and self._current_module() is self.root else self._current_site()
-        if anchor is self.root.tree:
+        anchor = self._operation_anchor(node)
+        if anchor is None:
             return
         width = max(len(t.dims) if t.rank is None else t.rank for t in tensors)
         for index in range(-width, 0):
@@ -1077,6 +1080,12 @@ class Interpreter:
             if all(as_dim(size) is not None for size in sizes):
                 self.facts.add_operands(OperandsFact(operation, index, sizes, tuple(t.origin for t in tensors),
                                                      anchor, self.context))
+
+    def _operation_anchor(self, node: Optional[cst.CSTNode]) -> Optional[cst.CSTNode]:
+        """Where a finding about an operation on tensors goes: the operation itself in the
+        linted file, else the call of the linted file that led to it."""
+        anchor = node if node is not None and self._current_module() is self.root else self._current_site()
+        return None if anchor is self.root.tree else anchor
 
     def _unary(self, node: cst.UnaryOperation, scope: Scope) -> Any:
         value = self.evaluate(node.expression, scope)
@@ -1660,36 +1669,54 @@ class Interpreter:
             return self.tensor_factory(args)
         if kind == torch_catalog.CONCAT:
             return self.concatenate(args, node)
+        if kind == torch_catalog.STACK:
+            return self.stack(args, node)
         tensor = args.positional[0] if args.positional else UNKNOWN
         if not isinstance(tensor, Tensor):
             tensor = UNKNOWN_TENSOR
         return self._shape_operation(kind, tensor, Arguments(args.positional[1:], args.keywords,
-                                                             args.open_positional, args.open_keywords))
+                                                             args.open_positional, args.open_keywords), node)
 
-    def concatenate(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
-        """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree."""
+    def _joined(self, args: Arguments) -> Optional[Tuple[List[Tensor], Optional[int], int]]:
+        """The tensors ``torch.cat``/``torch.stack`` join, their common rank if known, and ``dim``."""
         sequence = args.positional[0] if args.positional else args.keywords.get("tensors")
         dim = args.positional[1] if len(args.positional) > 1 else args.keywords.get("dim", 0)
         tensors = self.iterate(sequence) if sequence is not None else None
         if not args.exact or not tensors or not all(isinstance(t, Tensor) for t in tensors) or type(dim) is not int:
-            return UNKNOWN_TENSOR
+            return None
         ranks = {t.rank for t in tensors}
-        rank = ranks.pop() if len(ranks) == 1 else None
-        if rank is None or not -rank <= dim < rank:
+        return tensors, ranks.pop() if len(ranks) == 1 else None, dim
+
+    def concatenate(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree."""
+        joined = self._joined(args)
+        if joined is None or joined[1] is None or not -joined[1] <= joined[2] < joined[1]:
             return UNKNOWN_TENSOR
+        tensors, rank, dim = joined
         axis = dim - rank if dim >= 0 else dim
         self._record_operands("torch.cat", tensors, axis, node)
         total: Any = 0
         for tensor in tensors:
             total = add(total, tensor.axis(axis)) if total is not UNKNOWN else UNKNOWN
-        dims = list(tensors[0].dims)
+        dims = _agreed(tensors, rank)
         dims[axis] = total
-        for index in range(rank):
-            if index - rank != axis and dims[index] is UNKNOWN:
-                dims[index] = next((t.dims[index] for t in tensors if t.dims[index] is not UNKNOWN), UNKNOWN)
         sizes = [str(tensor.axis(axis)) for tensor in tensors]
         note = (axis, " + ".join(sizes)) if total is not UNKNOWN else None
         return Tensor(rank, tuple(dims), note=note)
+
+    def stack(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``torch.stack(tensors, dim)``: a new axis of ``len(tensors)``; all shapes must be
+        equal, so their known trailing sizes are compared even when the rank is not known."""
+        joined = self._joined(args)
+        if joined is None:
+            return UNKNOWN_TENSOR
+        tensors, rank, dim = joined
+        self._record_operands("torch.stack", tensors, None, node)
+        if rank is None or not -rank - 1 <= dim <= rank:
+            return UNKNOWN_TENSOR
+        dims = _agreed(tensors, rank)
+        dims.insert(dim % (rank + 1), len(tensors))
+        return Tensor(rank + 1, tuple(dims), rank_certain=all(t.rank_certain for t in tensors))
 
     def tensor_factory(self, args: Arguments) -> Tensor:
         """``torch.zeros(1, 1, dim)`` or ``torch.zeros((1, 1, dim))``: a tensor of that shape."""
@@ -1700,7 +1727,8 @@ class Interpreter:
             return Tensor(len(sizes), tuple(sizes), rank_certain=True)
         return UNKNOWN_TENSOR
 
-    def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments) -> Any:
+    def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments,
+                         node: Optional[cst.CSTNode] = None) -> Any:
         """An operation of the functional table on ``tensor``; ``args`` are the rest."""
         if kind == torch_catalog.SAME_SHAPE:
             return flow.touched(tensor)
@@ -1708,7 +1736,37 @@ class Interpreter:
             start = args.positional[0] if args.positional else args.keywords.get("start_dim", 0)
             end = args.positional[1] if len(args.positional) > 1 else args.keywords.get("end_dim", -1)
             return flow.flatten(tensor, start, end)
+        if kind == torch_catalog.REDUCE and args.exact and set(args.keywords) <= _REDUCTION_KEYWORDS:
+            dims = args.positional[0] if args.positional else args.keywords.get("dim")
+            keepdim = args.positional[1] if len(args.positional) > 1 else args.keywords.get("keepdim", False)
+            if isinstance(dims, ListValue) and dims.complete:
+                dims = tuple(dims.items)
+            return flow.reduce(tensor, dims, keepdim)
+        if kind == torch_catalog.RESHAPE and args.exact and not args.keywords:
+            return self._reshape(tensor, args.positional, node)
         return UNKNOWN_TENSOR
+
+    def _reshape(self, tensor: Tensor, sizes: Sequence[Any], node: Optional[cst.CSTNode]) -> Tensor:
+        """``x.view(n, -1)``, ``x.reshape((n, c, h, w))``, ``torch.reshape(x, shape)``."""
+        if len(sizes) == 1:
+            only = sizes[0]
+            if isinstance(only, ListValue):
+                sizes = only.items if only.complete else ()
+            elif isinstance(only, tuple):
+                sizes = only
+            elif as_dim(only) is None:
+                return UNKNOWN_TENSOR  # a dtype, or a shape the analysis does not know
+        if not sizes or not all(size is UNKNOWN or as_dim(size) is not None for size in sizes):
+            return UNKNOWN_TENSOR
+        if len(sizes) == 2 and sizes[1] == -1 and provably_equal(sizes[0], tensor.axis(0)):
+            return flow.flatten(tensor, 1, -1)
+        output, unfits = flow.reshape(tensor, tuple(sizes))
+        anchor = self._operation_anchor(node)
+        for unfit in unfits:
+            if anchor is not None:
+                self.facts.add_unfit(UnfitFact(None, _called_name(node), unfit.requirement, unfit.axis,
+                                               unfit.detail, tensor.origin, anchor, self.context))
+        return output
 
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
         arguments = _bind_signature(spec, args)
@@ -2004,8 +2062,8 @@ class Interpreter:
             if isinstance(unfit, flow.Unfit):
                 anchor = self.facts.anchor(layer)
                 if anchor is not None:
-                    self.facts.add_unfit(UnfitFact(layer, unfit.requirement, unfit.axis, unfit.detail,
-                                                   tensor.origin, anchor, self.context))
+                    self.facts.add_unfit(UnfitFact(layer, layer.spec.name, unfit.requirement, unfit.axis,
+                                                   unfit.detail, tensor.origin, anchor, self.context))
         return [check for check in checks if isinstance(check, flow.Check)]
 
     def tensor_method(self, tensor: Tensor, name: str, args: Arguments, node: Optional[cst.CSTNode] = None) -> Any:
@@ -2019,7 +2077,7 @@ class Interpreter:
             return tensor.axis(index) if isinstance(index, int) else UNKNOWN
         if name == "dim":
             return tensor.rank if tensor.rank is not None else UNKNOWN
-        return self._shape_operation(kind, tensor, args) if kind is not None else UNKNOWN
+        return self._shape_operation(kind, tensor, args, node) if kind is not None else UNKNOWN
 
 
 
@@ -2124,6 +2182,26 @@ def _keeps_batch_flattens_rest(node: Optional[cst.CSTNode], args: Arguments) -> 
         return False
     return isinstance(owner, cst.Name) and owner.value == receiver.value and \
         isinstance(index, cst.Integer) and index.value == "0"
+
+
+def _agreed(tensors: Sequence[Tensor], rank: int) -> List[Any]:
+    """Axis by axis, the size ``tensors`` must all have: one that some know, unless two
+    provably differ (that is reported once, not again by what follows)."""
+    agreed = []
+    for index in range(rank):
+        known = [t.dims[index] for t in tensors if t.dims[index] is not UNKNOWN]
+        clash = any(provably_different(known[0], size) for size in known[1:])
+        agreed.append(known[0] if known and not clash else UNKNOWN)
+    return agreed
+
+
+def _called_name(node: Optional[cst.CSTNode]) -> str:
+    """``view`` for ``x.view(…)``, ``torch.reshape`` for ``torch.reshape(…)``."""
+    if isinstance(node, cst.Call):
+        function = node.func
+        return function.attr.value if isinstance(function, cst.Attribute) and \
+            not isinstance(function.value, (cst.Name, cst.Attribute)) else _dotted(function) or "reshape"
+    return "reshape"
 
 
 def _bind_signature(spec: Any, args: Arguments) -> Dict[str, Any]:

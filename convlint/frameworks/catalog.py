@@ -25,6 +25,9 @@ PASS_THROUGH = "pass_through"  # same shape out as in (activations, dropout, Ide
 SPATIAL = "spatial"  # keeps batch and channels, changes the spatial sizes (pooling, padding)
 POOL = "pool"  # keeps batch and channels, a window slides over the spatial axes
 ADAPTIVE_POOL = "adaptive_pool"  # keeps batch and channels, spatial sizes become output_size
+RESAMPLE = "resample"  # keeps batch and channels, spatial sizes become size or floor(size * scale_factor)
+PIXEL_SHUFFLE = "pixel_shuffle"  # (C·r², H, W) -> (C, H·r, W·r); its argument is r
+PIXEL_UNSHUFFLE = "pixel_unshuffle"  # (C, H·r, W·r) -> (C·r², H, W)
 FLATTEN = "flatten"  # merges start_dim..end_dim
 OPAQUE = "opaque"  # known layer whose output the analysis does not model
 

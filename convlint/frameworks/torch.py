@@ -16,7 +16,10 @@ from convlint.frameworks.catalog import (
     LINEAR,
     OPAQUE,
     PASS_THROUGH,
+    PIXEL_SHUFFLE,
+    PIXEL_UNSHUFFLE,
     REQUIRED,
+    RESAMPLE,
     SPATIAL,
     LayerSpec,
 )
@@ -208,7 +211,9 @@ _SPATIAL_NAMES = tuple(
         "LPPool", "FractionalMaxPool",
         "ReflectionPad", "ReplicationPad", "ZeroPad", "ConstantPad", "CircularPad",
     )
-) + ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+)
+_UPSAMPLE = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
+             ("recompute_scale_factor", None))
 
 
 def _table() -> Dict[str, LayerSpec]:
@@ -234,6 +239,13 @@ def _table() -> Dict[str, LayerSpec]:
             signature = (("output_size", REQUIRED),) + ((("return_indices", False),) if "Max" in name else ())
             table[name] = LayerSpec(name, signature, ADAPTIVE_POOL, rank, parameters="none")
     table["Flatten"] = LayerSpec("Flatten", (("start_dim", 1), ("end_dim", -1)), FLATTEN, parameters="none")
+    table["Upsample"] = LayerSpec("Upsample", _UPSAMPLE, RESAMPLE, parameters="none")
+    for name in ("UpsamplingNearest2d", "UpsamplingBilinear2d"):
+        table[name] = LayerSpec(name, _UPSAMPLE[:2], RESAMPLE, parameters="none")
+    table["PixelShuffle"] = LayerSpec("PixelShuffle", (("upscale_factor", REQUIRED),), PIXEL_SHUFFLE,
+                                      parameters="none")
+    table["PixelUnshuffle"] = LayerSpec("PixelUnshuffle", (("downscale_factor", REQUIRED),), PIXEL_UNSHUFFLE,
+                                        parameters="none")
     return table
 
 
@@ -262,6 +274,9 @@ OTHER_SHAPE = "other_shape"
 FLATTEN_FUNCTION = "flatten"  # flatten(start_dim=0, end_dim=-1)
 CONCAT = "concat"  # torch.cat(tensors, dim): sizes add along dim, the others must agree
 FACTORY = "factory"  # a new tensor of the shape its arguments give: torch.zeros(1, 1, dim)
+STACK = "stack"  # torch.stack(tensors, dim): a new axis of len(tensors); the shapes must be equal
+REDUCE = "reduce"  # mean(dim, keepdim): the axes in dim go, or become 1 with keepdim
+RESHAPE = "reshape"  # view(*sizes) / reshape(sizes): the sizes given, one -1 inferred
 
 _ELEMENTWISE = (
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
@@ -275,20 +290,29 @@ _TENSOR_SAME_SHAPE = _ELEMENTWISE + (
     "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
 )
 _TENSOR_OTHER_SHAPE = (
-    "view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "mean", "sum", "max",
-    "min", "expand", "repeat", "chunk", "split", "narrow", "matmul", "bmm",
+    "permute", "transpose", "squeeze", "unsqueeze", "max", "min", "expand", "repeat", "chunk", "split", "narrow",
+    "matmul", "bmm",
 )
+# Reductions whose signature is (dim, keepdim) after the tensor; std and var take other
+# positional arguments, max and min return (values, indices) when given a dim.
+_REDUCTIONS = ("mean", "sum", "amax", "amin", "nanmean", "nansum", "logsumexp")
 
 FUNCTIONS = {
     **{f"torch.nn.functional.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     **{f"torch.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     "torch.flatten": FLATTEN_FUNCTION,
+    "torch.reshape": RESHAPE,
+    **{f"torch.{name}": REDUCE for name in _REDUCTIONS},
     **{f"torch.{name}": CONCAT for name in ("cat", "concat", "concatenate")},
+    "torch.stack": STACK,
     **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
 }
 TENSOR_METHODS = {
     **{name: SAME_SHAPE for name in _TENSOR_SAME_SHAPE},
     **{name: OTHER_SHAPE for name in _TENSOR_OTHER_SHAPE},
+    **{name: REDUCE for name in _REDUCTIONS},
+    "view": RESHAPE,
+    "reshape": RESHAPE,
     "flatten": FLATTEN_FUNCTION,
 }
 
@@ -302,6 +326,13 @@ def _functional_layers() -> Dict[str, LayerSpec]:
         table[f"torch.nn.functional.avg_pool{rank}d"] = LAYERS[f"AvgPool{rank}d"]
         table[f"torch.nn.functional.adaptive_avg_pool{rank}d"] = LAYERS[f"AdaptiveAvgPool{rank}d"]
         table[f"torch.nn.functional.adaptive_max_pool{rank}d"] = LAYERS[f"AdaptiveMaxPool{rank}d"]
+    for name in ("interpolate", "upsample"):
+        table[f"torch.nn.functional.{name}"] = replace(LAYERS["Upsample"], signature=_UPSAMPLE + (("antialias", False),))
+    for name in ("upsample_nearest", "upsample_bilinear"):
+        table[f"torch.nn.functional.{name}"] = replace(LAYERS["Upsample"], signature=_UPSAMPLE[:2])
+    for module in ("torch.nn.functional.", "torch."):
+        table[f"{module}pixel_shuffle"] = LAYERS["PixelShuffle"]
+        table[f"{module}pixel_unshuffle"] = LAYERS["PixelUnshuffle"]
     return table
 
 

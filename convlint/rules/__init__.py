@@ -16,6 +16,7 @@ from convlint.rules import (
     non_positive_size,
     norm_channel_mismatch,
     operand_mismatch,
+    reshape_mismatch,
     same_padding_with_stride,
     wrong_rank,
 )
@@ -28,6 +29,7 @@ _MODULES = (
     norm_channel_mismatch,
     operand_mismatch,
     wrong_rank,
+    reshape_mismatch,
     groups_not_divisible,
     same_padding_with_stride,
     non_positive_size,

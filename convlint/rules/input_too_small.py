@@ -17,7 +17,8 @@ class InputTooSmall(Rule):
     spatial size is known (from a given input shape, or after an adaptive pooling). The input
     plus its padding on both sides must be at least the kernel's span,
     `dilation × (kernel_size - 1) + 1`, so that the output has at least one element. A
-    transposed convolution whose padding would leave an output below 1 is reported too.
+    transposed convolution whose padding, or an `F.interpolate`/`nn.Upsample` whose
+    `scale_factor`, would leave an output size below 1 is reported too.
 
     ## Why is this bad?
     PyTorch raises on the first batch: `RuntimeError: Calculated padded input size per channel:
@@ -66,7 +67,7 @@ class InputTooSmall(Rule):
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for fact in facts.unfits:
-            if fact.requirement != WINDOW:
+            if fact.requirement != WINDOW or fact.consumer is None:
                 continue
             yield Finding(fact.anchor, (
                 f"{subject(facts, fact.consumer, fact.anchor)} cannot slide over axis {fact.axis}: "
