@@ -331,7 +331,12 @@ def reduce(tensor: Tensor, dims: Any, keepdim: Any) -> Tensor:
         return Tensor(None, ())
     sizes = tuple(1 if keepdim and index in reduced else size for index, size in enumerate(tensor.dims)
                   if keepdim or index not in reduced)
-    return Tensor(len(sizes), sizes, tensor.origin, rank_certain=tensor.rank_certain)
+    note = None
+    if tensor.note is not None and tensor.rank + tensor.note[0] not in reduced:
+        kept = tensor.rank + tensor.note[0] - (0 if keepdim else sum(index < tensor.rank + tensor.note[0]
+                                                                      for index in reduced))
+        note = (kept - len(sizes), tensor.note[1])
+    return Tensor(len(sizes), sizes, tensor.origin, note=note, rank_certain=tensor.rank_certain)
 
 
 def _product(sizes: Tuple[Any, ...]) -> Any:
@@ -411,6 +416,16 @@ def apply_layer(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     output, checks = handler(layer, tensor)
     direct = output.origin is layer
     return (output if output.direct == direct else replace(output, direct=direct)), checks
+
+
+def learned(layer: Layer, tensor: Tensor) -> Tensor:
+    """``tensor`` with the sizes ``layer`` checks filled in where they were unknown: what the
+    input must have been, once the layer has run on it."""
+    known = tensor
+    for check in apply_layer(layer, tensor)[1]:
+        if isinstance(check, Check) and known.axis(check.axis) is UNKNOWN and as_dim(check.expected) is not None:
+            known = _with_axis(known, check.axis, check.expected, tensor.origin)
+    return known if known is tensor else replace(known, direct=tensor.direct, note=tensor.note)
 
 
 def touched(tensor: Tensor) -> Tensor:

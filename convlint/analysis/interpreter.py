@@ -282,6 +282,8 @@ class Interpreter:
         self.outputs: Optional[Dict[int, Tensor]] = None
         #: The root file's own namespace, executed fresh for every linted file.
         self.root_namespace: Optional[Namespace] = None
+        #: Above zero while evaluating an expression that may not run (``a if c else b``).
+        self.speculative = 0
 
     # ----------------------------------------------------------------- budget and journal
 
@@ -1049,9 +1051,11 @@ class Interpreter:
             return UNKNOWN
         return result
 
-    def tensor_binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None) -> Any:
+    def tensor_binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None,
+                      operation: Optional[str] = None) -> Any:
         """Arithmetic on tensors: a scalar operand keeps the tensor's shape; two tensors
-        broadcast, and each pair of aligned sizes is recorded for the rules."""
+        broadcast, and each pair of aligned sizes is recorded for the rules (under ``operation``,
+        or the operator's symbol)."""
         # A number keeps the tensor's shape; a parameter seen only as a symbol may be a tensor
         # itself (a gate of shape (1, C, 1, 1)), and then the result's shape is not known.
         if isinstance(left, Tensor) and is_native(right):
@@ -1062,7 +1066,8 @@ class Interpreter:
             return UNKNOWN_TENSOR
         if isinstance(left, Tensor) and isinstance(right, Tensor):
             if kind not in (cst.MatrixMultiply,):
-                self._record_operands(_OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right), None, node)
+                self._record_operands(operation or _OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right),
+                                      None, node)
             return flow.broadcast(left, right)
         return UNKNOWN_TENSOR
 
@@ -1107,7 +1112,7 @@ class Interpreter:
         truth = self.truth(left)
         is_and = isinstance(node.operator, cst.And)
         if truth is None:
-            right = self.evaluate(node.right, scope)
+            right = self._speculate(node.right, scope)
             return UNKNOWN if right is not left else left
         if truth is (not is_and):
             return left
@@ -1181,7 +1186,15 @@ class Interpreter:
             return self.evaluate(node.body, scope)
         if truth is False:
             return self.evaluate(node.orelse, scope)
-        return join_values(self.evaluate(node.body, scope), self.evaluate(node.orelse, scope))
+        return join_values(self._speculate(node.body, scope), self._speculate(node.orelse, scope))
+
+    def _speculate(self, node: cst.BaseExpression, scope: Scope) -> Any:
+        """Evaluate an expression that may not run: what its calls imply is not learned."""
+        self.speculative += 1
+        try:
+            return self.evaluate(node, scope)
+        finally:
+            self.speculative -= 1
 
     def _lambda(self, node: cst.Lambda, scope: Scope) -> Any:
         return FunctionValue(node, scope.module, closure=scope, defaults=self._defaults(node.params, scope))
@@ -1241,7 +1254,25 @@ class Interpreter:
             return self.lookup(_SUPER, scope)
         function = self.evaluate(node.func, scope)
         arguments = self._arguments(node.args, scope)
-        return self.call(function, arguments, node)
+        result = self.call(function, arguments, node)
+        if arguments.positional and isinstance(function, (Layer, Container)) and not self.speculative:
+            self.learn(function, arguments.positional[0], scope)
+        return result
+
+    def learn(self, module: Any, tensor: Any, scope: Scope) -> None:
+        """After ``self.conv1(x)`` has run, ``x`` had the channels conv1 takes: the local names
+        bound to that very tensor learn them (``identity = x`` before it), so that
+        ``out + identity`` later compares what is known."""
+        while isinstance(module, Container) and module.kind == "Sequential" and module.children:
+            module = module.children[0][1]
+        if not isinstance(module, Layer) or not isinstance(tensor, Tensor) or tensor is UNKNOWN_TENSOR:
+            return
+        known = flow.learned(module, tensor)
+        names = [name for name, value in scope.namespace.values.items() if value is tensor] if known is not tensor else []
+        if names:
+            self.touch(scope.namespace)
+            for name in names:
+                scope.namespace.values[name] = known
 
     def _arguments(self, args: Sequence[cst.Arg], scope: Scope) -> Arguments:
         result = Arguments()
@@ -1744,6 +1775,10 @@ class Interpreter:
             return flow.reduce(tensor, dims, keepdim)
         if kind == torch_catalog.RESHAPE and args.exact and not args.keywords:
             return self._reshape(tensor, args.positional, node)
+        if kind == torch_catalog.BROADCAST and args.exact and set(args.keywords) <= {"other", "alpha", "exponent"}:
+            other = args.positional[0] if args.positional else args.keywords.get("other", args.keywords.get("exponent"))
+            return self.tensor_binary(cst.Add, tensor, other, node, _called_name(node)) if other is not None \
+                else UNKNOWN_TENSOR
         return UNKNOWN_TENSOR
 
     def _reshape(self, tensor: Tensor, sizes: Sequence[Any], node: Optional[cst.CSTNode]) -> Tensor:

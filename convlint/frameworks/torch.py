@@ -277,6 +277,7 @@ FACTORY = "factory"  # a new tensor of the shape its arguments give: torch.zeros
 STACK = "stack"  # torch.stack(tensors, dim): a new axis of len(tensors); the shapes must be equal
 REDUCE = "reduce"  # mean(dim, keepdim): the axes in dim go, or become 1 with keepdim
 RESHAPE = "reshape"  # view(*sizes) / reshape(sizes): the sizes given, one -1 inferred
+BROADCAST = "broadcast"  # torch.add(a, b), a.mul(b): as a + b, the shapes broadcast
 
 _ELEMENTWISE = (
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
@@ -296,6 +297,8 @@ _TENSOR_OTHER_SHAPE = (
 # Reductions whose signature is (dim, keepdim) after the tensor; std and var take other
 # positional arguments, max and min return (values, indices) when given a dim.
 _REDUCTIONS = ("mean", "sum", "amax", "amin", "nanmean", "nansum", "logsumexp")
+_BROADCASTING = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "maximum", "minimum",
+                 "pow")
 
 FUNCTIONS = {
     **{f"torch.nn.functional.{name}": SAME_SHAPE for name in _ELEMENTWISE},
@@ -305,12 +308,14 @@ FUNCTIONS = {
     **{f"torch.{name}": REDUCE for name in _REDUCTIONS},
     **{f"torch.{name}": CONCAT for name in ("cat", "concat", "concatenate")},
     "torch.stack": STACK,
+    **{f"torch.{name}": BROADCAST for name in _BROADCASTING},
     **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
 }
 TENSOR_METHODS = {
     **{name: SAME_SHAPE for name in _TENSOR_SAME_SHAPE},
     **{name: OTHER_SHAPE for name in _TENSOR_OTHER_SHAPE},
     **{name: REDUCE for name in _REDUCTIONS},
+    **{name: BROADCAST for name in _BROADCASTING},
     "view": RESHAPE,
     "reshape": RESHAPE,
     "flatten": FLATTEN_FUNCTION,
