@@ -2106,6 +2106,23 @@ def test_flatten_without_global_pool_is_silent(tmp_path: Path) -> None:
     """)
 
 
+def test_flatten_of_known_channels_feeds_a_linear_that_is_no_multiple_of_them(tmp_path: Path) -> None:
+    # 64 × H × W is a multiple of 64 whatever H and W are; 100 is not.
+    check_bad(tmp_path, """
+        import torch
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.features = nn.Conv2d(3, 64, 3)
+                self.fc = nn.Linear(100, 10)  # error: CL101
+
+            def forward(self, x):
+                return self.fc(torch.flatten(self.features(x), 1))
+    """)
+
+
 def test_branches_concatenated_are_not_checked_against_one_branch(tmp_path: Path) -> None:
     check_good(tmp_path, """
         import torch

@@ -13,7 +13,15 @@ from dataclasses import dataclass, replace
 from typing import Any, List, Optional, Tuple, Union
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
-from convlint.analysis.values import UNKNOWN, as_dim, floor_divide, multiply, provably_equal
+from convlint.analysis.values import (
+    UNKNOWN,
+    as_dim,
+    describe,
+    floor_divide,
+    multiply,
+    provably_equal,
+    unknown_positive,
+)
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
     PIXEL_SHUFFLE,
@@ -378,12 +386,14 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     first, last = start % max(tensor.rank, 1), end % max(tensor.rank, 1)
     if first > last:
         return Tensor(None, ())
-    merged: Any = 1
     factors = tensor.dims[first: last + 1]
-    for size in factors:
-        merged = multiply(merged, size) if size is not UNKNOWN else UNKNOWN
+    merged = _product(tuple(size for size in factors if size is not UNKNOWN))
+    if UNKNOWN in factors and type(merged) is int and merged > 1:
+        merged = multiply(merged, unknown_positive())  # a multiple of the sizes that are known
+    elif UNKNOWN in factors:
+        merged = UNKNOWN
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
-    text = " × ".join(str(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
+    text = " × ".join(describe(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
     note = (first - len(dims), text) if text else None
     return Tensor(len(dims), dims, tensor.origin, note=note, rank_certain=tensor.rank_certain)
 
