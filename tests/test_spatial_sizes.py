@@ -162,6 +162,9 @@ def test_window_larger_than_input_is_reported_exactly_when_pytorch_raises(body: 
     ("torch.reshape(x, (-1,))", (2, 3, 4)),
     ("x.view(x.size(0), 3, -1)", (2, 3, 4, 6)),
     ("x.mean((2, 3)).view(2, 3, 1, 1)", (2, 3, 4, 6)),
+    ("F.conv2d(x, torch.randn(8, 3, 3, 3), stride=2, padding=1)", (2, 3, 9, 6)),
+    ("F.conv1d(x, torch.randn(6, 1, 5), None, 1, 2, 1, 3)", (2, 3, 7)),
+    ("F.linear(x, torch.randn(5, 7))", (2, 4, 7)),
 ])
 def test_tensor_operation_shapes_equal_pytorch(body: str, shape, tmp_path: Path) -> None:
     path = tmp_path / "net.py"
@@ -196,6 +199,13 @@ def test_tensor_operation_shapes_equal_pytorch(body: str, shape, tmp_path: Path)
     ("torch.stack([x, F.max_pool2d(x, 2)])", (1, 3, 4, 4)),
     ("torch.stack([x, F.max_pool2d(x, 1)])", (1, 3, 4, 4)),
     ("F.interpolate(x, scale_factor=0.4)", (1, 3, 2, 4)),
+    ("F.conv2d(x, torch.randn(8, 3, 3, 3))", (1, 3, 8, 8)),
+    ("F.conv2d(x, torch.randn(8, 3, 3, 3))", (1, 4, 8, 8)),
+    ("F.conv2d(x, torch.randn(8, 2, 3, 3), groups=2)", (1, 4, 8, 8)),
+    ("F.conv2d(x, torch.randn(8, 2, 3, 3), groups=2)", (1, 6, 8, 8)),
+    ("F.conv1d(x, torch.randn(4, 3, 9))", (1, 3, 5)),
+    ("F.linear(x, torch.randn(5, 7))", (2, 7)),
+    ("F.linear(x, torch.randn(5, 7))", (2, 6)),
 ])
 def test_regrouping_is_reported_exactly_when_pytorch_raises(body: str, shape, tmp_path: Path) -> None:
     assert bool(_codes_on_input(tmp_path, body, shape)) == _torch_raises(body, shape)

@@ -1681,6 +1681,9 @@ class Interpreter:
         functional = torch_catalog.FUNCTIONAL_LAYERS.get(qualname)
         if functional is not None:
             return self.functional_layer(functional, args, node)
+        weighted = torch_catalog.WEIGHTED_FUNCTIONS.get(qualname)
+        if weighted is not None:
+            return self.weighted_function(weighted, args, node)
         function = torch_catalog.FUNCTIONS.get(qualname)
         if function is not None:
             return self.tensor_function(function, args, node)
@@ -1826,6 +1829,23 @@ class Interpreter:
         output, checks = flow.apply_layer(layer, tensor)
         self._record_unfits(layer, tensor, checks)
         return flow.touched(output)
+
+    def weighted_function(self, spec: Any, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``F.conv2d(x, self.weight)``: a layer whose sizes the weight's known shape gives
+        (``nn.Parameter(torch.randn(out, in, k, k))``), checked as that layer would be."""
+        tensor = args.positional[0] if args.positional else args.keywords.get("input", UNKNOWN)
+        rest = Arguments(args.positional[1:], {k: v for k, v in args.keywords.items() if k != "input"},
+                         args.open_positional, args.open_keywords)
+        arguments = _bind_signature(spec, rest)
+        weight = arguments["weight"]
+        shape = weight.shape if isinstance(weight, ParameterValue) else \
+            weight.dims if isinstance(weight, Tensor) and weight.rank is not None else None
+        sizes = torch_catalog.weight_arguments(spec, shape, arguments["groups"] if "groups" in arguments else 1) \
+            if shape is not None else {}
+        if not sizes or not isinstance(tensor, Tensor) or node is None:
+            return UNKNOWN_TENSOR
+        layer = Layer(spec, {**arguments, **sizes}, node, self._current_module(), self._path(node))
+        return flow.touched(self.apply_layer(layer, tensor))
 
     def _origin_of(self, expression: Optional[cst.BaseExpression]) -> Tuple[cst.CSTNode, ...]:
         """The calls, innermost first, through which the value of ``expression`` was passed on

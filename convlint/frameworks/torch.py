@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
+from convlint.analysis.values import multiply
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
     POOL,
@@ -342,3 +343,24 @@ def _functional_layers() -> Dict[str, LayerSpec]:
 
 
 FUNCTIONAL_LAYERS: Dict[str, LayerSpec] = _functional_layers()
+
+
+_CONV_FUNCTION = (("weight", REQUIRED), ("bias", None), ("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1))
+
+#: Functions that act as a layer whose sizes their ``weight`` argument gives: ``F.conv2d(x, w)``.
+WEIGHTED_FUNCTIONS: Dict[str, LayerSpec] = {
+    **{f"torch.nn.functional.conv{rank}d": replace(LAYERS[f"Conv{rank}d"], name=f"F.conv{rank}d",
+                                                    signature=_CONV_FUNCTION) for rank in (1, 2, 3)},
+    "torch.nn.functional.linear": replace(LAYERS["Linear"], name="F.linear",
+                                          signature=(("weight", REQUIRED), ("bias", None))),
+}
+
+
+def weight_arguments(spec: LayerSpec, shape: Tuple[Any, ...], groups: Any) -> Dict[str, Any]:
+    """The layer arguments a weight of ``shape`` stands for: ``(out, in / groups, *kernel)`` for a
+    convolution, ``(out, in)`` for a linear layer; empty when the shape does not fit the layer."""
+    if spec.kind == LINEAR and len(shape) == 2:
+        return {"out_features": shape[0], "in_features": shape[1]}
+    if spec.kind == CONV and len(shape) == (spec.spatial_rank or 0) + 2:
+        return {"out_channels": shape[0], "in_channels": multiply(shape[1], groups), "kernel_size": tuple(shape[2:])}
+    return {}
