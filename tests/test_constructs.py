@@ -2123,6 +2123,44 @@ def test_flatten_of_known_channels_feeds_a_linear_that_is_no_multiple_of_them(tm
     """)
 
 
+def test_reshape_by_a_batch_size_read_earlier_is_a_flatten(tmp_path: Path) -> None:
+    check_bad(tmp_path, """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 64, 3)
+                self.pool = nn.AdaptiveAvgPool2d(2)
+                self.fc = nn.Linear(128, 10)  # error: CL101
+
+            def forward(self, x):
+                x = self.conv(x)
+                n = x.size(0)
+                x = self.pool(x)
+                return self.fc(x.reshape(n, -1))
+    """)
+
+
+def test_squeeze_excitation_viewed_by_its_own_sizes_is_clean(tmp_path: Path) -> None:
+    check_good(tmp_path, """
+        import torch.nn as nn
+
+        class SE(nn.Module):
+            def __init__(self, c=32):
+                super().__init__()
+                self.conv = nn.Conv2d(3, c, 3)
+                self.pool = nn.AdaptiveAvgPool2d(1)
+                self.fc = nn.Linear(c, c)
+
+            def forward(self, x):
+                x = self.conv(x)
+                b, c, _, _ = x.size()
+                y = self.fc(self.pool(x).view(b, c)).view(b, c, 1, 1)
+                return x * y
+    """)
+
+
 def test_branches_concatenated_are_not_checked_against_one_branch(tmp_path: Path) -> None:
     check_good(tmp_path, """
         import torch

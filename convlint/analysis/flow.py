@@ -92,6 +92,9 @@ def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     # an unknown input rank the batched form (rank + 2) is taken.
     out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
     batch = (tensor.axis(0),) if out_rank == rank + 2 and tensor.rank == out_rank else (UNKNOWN,) * (out_rank - rank - 1)
+    if batch == (UNKNOWN,):
+        # A batch size of its own, so that ``n = y.size(0)`` then ``y.view(n, -1)`` is a flatten.
+        batch = (unknown_positive(),)
     spatial, unfits = _sliding_window(layer, tensor, rank, transposed=layer.spec.parameters == "conv_transpose")
     certain = tensor.rank_certain and tensor.rank == out_rank
     return Tensor(out_rank, batch + (layer.argument(layer.spec.out_param),) + spatial, layer,
