@@ -1905,8 +1905,6 @@ def test_forward_chain_of_reassigned_x_correctly(tmp_path: Path) -> None:
     """)
 
 
-@pytest.mark.xfail(strict=True, reason="precision: the block's input channels are only known to equal c "
-                   "through conv1; without unifying them, `out + identity` may broadcast a c of 1")
 def test_residual_sum_keeps_the_channel_count(tmp_path: Path) -> None:
     check_bad(tmp_path, """
         import torch.nn as nn
@@ -1924,6 +1922,95 @@ def test_residual_sum_keeps_the_channel_count(tmp_path: Path) -> None:
                 out = self.conv2(out)
                 out = out + identity
                 return self.post(out)
+    """)
+
+
+def test_a_tensor_used_by_two_layers_must_suit_both(tmp_path: Path) -> None:
+    check_bad(tmp_path, """
+        import torch.nn as nn
+
+        class TwoHeads(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.a = nn.Conv2d(c, 8, 1)
+                self.b = nn.Conv2d(2 * c, 8, 1)  # error: CL101
+
+            def forward(self, x):
+                return self.a(x) + self.b(x)
+    """)
+
+
+def test_a_layer_in_a_conditional_expression_teaches_nothing(tmp_path: Path) -> None:
+    check_good(tmp_path, """
+        import torch.nn as nn
+
+        class Either(nn.Module):
+            def __init__(self, c, wide):
+                super().__init__()
+                self.wide = wide
+                self.a = nn.Conv2d(c, 8, 1)
+                self.b = nn.Conv2d(2 * c, 8, 1)
+
+            def forward(self, x):
+                return self.b(x) if self.wide else self.a(x)
+    """)
+
+
+def test_a_layer_in_a_failed_try_teaches_nothing_to_the_handler(tmp_path: Path) -> None:
+    check_good(tmp_path, """
+        import torch.nn as nn
+
+        class Fallback(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.a = nn.Conv2d(c, 8, 1)
+                self.b = nn.Conv2d(2 * c, 8, 1)
+
+            def forward(self, x):
+                try:
+                    return self.a(x)
+                except RuntimeError:
+                    return self.b(x)
+    """)
+
+
+def test_branches_that_learn_different_channels_join_to_unknown(tmp_path: Path) -> None:
+    check_good(tmp_path, """
+        import torch.nn as nn
+
+        class Either(nn.Module):
+            def __init__(self, c, wide):
+                super().__init__()
+                self.wide = wide
+                self.a = nn.Conv2d(c, c, 1)
+                self.b = nn.Conv2d(2 * c, 2 * c, 1)
+
+            def forward(self, x):
+                identity = x
+                if self.wide:
+                    out = self.b(x)
+                else:
+                    out = self.a(x)
+                return out + identity
+    """)
+
+
+def test_torch_add_and_tensor_mul_broadcast_as_operators_do(tmp_path: Path) -> None:
+    check_bad(tmp_path, """
+        import torch
+        import torch.nn as nn
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(3, 64, 3, padding=1)
+                self.conv2 = nn.Conv2d(64, 128, 3, padding=1)
+                self.gate = nn.Conv2d(64, 1, 1)
+
+            def forward(self, x):
+                x = self.conv1(x)
+                x = x.mul(torch.sigmoid(self.gate(x)))
+                return torch.add(self.conv2(x), x, alpha=0.5)  # error: CL104
     """)
 
 
@@ -2016,6 +2103,61 @@ def test_flatten_without_global_pool_is_silent(tmp_path: Path) -> None:
 
             def forward(self, x):
                 return self.fc(torch.flatten(self.features(x), 1))
+    """)
+
+
+def test_flatten_of_known_channels_feeds_a_linear_that_is_no_multiple_of_them(tmp_path: Path) -> None:
+    # 64 × H × W is a multiple of 64 whatever H and W are; 100 is not.
+    check_bad(tmp_path, """
+        import torch
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.features = nn.Conv2d(3, 64, 3)
+                self.fc = nn.Linear(100, 10)  # error: CL101
+
+            def forward(self, x):
+                return self.fc(torch.flatten(self.features(x), 1))
+    """)
+
+
+def test_reshape_by_a_batch_size_read_earlier_is_a_flatten(tmp_path: Path) -> None:
+    check_bad(tmp_path, """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 64, 3)
+                self.pool = nn.AdaptiveAvgPool2d(2)
+                self.fc = nn.Linear(128, 10)  # error: CL101
+
+            def forward(self, x):
+                x = self.conv(x)
+                n = x.size(0)
+                x = self.pool(x)
+                return self.fc(x.reshape(n, -1))
+    """)
+
+
+def test_squeeze_excitation_viewed_by_its_own_sizes_is_clean(tmp_path: Path) -> None:
+    check_good(tmp_path, """
+        import torch.nn as nn
+
+        class SE(nn.Module):
+            def __init__(self, c=32):
+                super().__init__()
+                self.conv = nn.Conv2d(3, c, 3)
+                self.pool = nn.AdaptiveAvgPool2d(1)
+                self.fc = nn.Linear(c, c)
+
+            def forward(self, x):
+                x = self.conv(x)
+                b, c, _, _ = x.size()
+                y = self.fc(self.pool(x).view(b, c)).view(b, c, 1, 1)
+                return x * y
     """)
 
 

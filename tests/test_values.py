@@ -20,10 +20,12 @@ from convlint.analysis.values import (
     describe,
     floor_divide,
     is_resolved,
+    known_factor,
     multiply,
     provably_different,
     provably_equal,
     sign_of,
+    unknown_positive,
 )
 
 c = Dim.symbol("c")
@@ -266,6 +268,22 @@ def test_a_symbol_and_zero_are_provably_different_since_symbols_are_positive() -
 def test_a_value_that_might_coincide_is_not_provably_different() -> None:
     # 2c == c + 1 when c == 1
     assert not provably_different(multiply(c, 2), add(c, 1))
+
+
+def test_a_multiple_of_a_symbol_is_provably_different_from_what_it_cannot_divide() -> None:
+    # 64*s is 64, 128, 192 …: never 100; 2a + 4b is even, never 7.
+    assert provably_different(multiply(c, 64), 100)
+    assert provably_different(linear(0, a=2, b=4), 7)
+    assert not provably_different(multiply(c, 64), 128)
+    assert not provably_different(linear(1, a=2, b=-3), 0)  # 2a - 3b + 1 is 0 for a=1, b=1
+
+
+def test_unknown_positive_symbols_are_fresh_and_keep_their_known_factor() -> None:
+    first, second = unknown_positive(), unknown_positive()
+    assert not provably_equal(first, second)
+    assert not provably_different(multiply(first, 64), multiply(second, 32))
+    assert known_factor(multiply(first, 64)) == 64
+    assert known_factor(multiply(c, 64)) is None
 
 
 @pytest.mark.parametrize("value", [UNKNOWN, None, "64", 64.0, True])

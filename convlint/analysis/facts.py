@@ -85,6 +85,22 @@ class UndefinedSizeFact:
 
 
 @dataclass(frozen=True)
+class UnfitFact:
+    """``operation`` (a layer, the ``consumer``, or a tensor method such as ``view``) received a
+    size it provably cannot take (``flow.Unfit``): a window larger than its padded input,
+    channels that do not split into ``r²`` groups, elements that do not fill a new shape."""
+
+    consumer: Optional[Layer]
+    operation: str
+    requirement: str
+    axis: int  # counted from the end
+    detail: str
+    producer: Optional[Layer]
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
 class ModelFact:
     """A model one of the file's roots built: a module-level model, a class built with its
     defaults, or what a builder function returned."""
@@ -104,6 +120,7 @@ class FileFacts:
     operands: List[OperandsFact] = field(default_factory=list)
     wrong_ranks: List[RankFact] = field(default_factory=list)
     undefined_sizes: List[UndefinedSizeFact] = field(default_factory=list)
+    unfits: List[UnfitFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments
@@ -160,6 +177,13 @@ class FileFacts:
         if key not in self._seen:
             self._seen.add(key)
             self.operands.append(fact)
+
+    def add_unfit(self, fact: UnfitFact) -> None:
+        consumer = id(fact.consumer.node) if fact.consumer is not None else fact.operation
+        key = ("unfit", id(fact.anchor), consumer, fact.requirement, fact.axis, fact.detail)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.unfits.append(fact)
 
     def where(self, layer: Layer) -> str:
         """``line 4`` in this file, ``blocks.py:12`` in another: for messages."""

@@ -1,19 +1,33 @@
 """How a catalog layer transforms the tensor it receives, by the layer's kind.
 
 ``apply_layer`` returns the output tensor and the checks the input must pass: each check names
-the layer argument, the value it expects and the value that arrived. The interpreter records the
-checks as facts; rules decide which are provably wrong.
+the layer argument, the value it expects and the value that arrived. An ``Unfit`` among them is a
+size of the input the layer provably cannot take (PyTorch raises on it). The interpreter records
+both as facts; rules decide which are provably wrong.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple, Union
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
-from convlint.analysis.values import UNDEFINED, UNKNOWN, as_dim, multiply, provably_equal
+from convlint.analysis.values import (
+    UNDEFINED,
+    UNKNOWN,
+    as_dim,
+    describe,
+    floor_divide,
+    multiply,
+    provably_equal,
+    unknown_positive,
+)
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
+    PIXEL_SHUFFLE,
+    PIXEL_UNSHUFFLE,
+    RESAMPLE,
     POOL,
     BATCH_NORM,
     CHANNEL_NORM,
@@ -37,6 +51,24 @@ class Check:
     expected: Any
     received: Any
     axis: int  # counted from the end
+
+
+#: Kinds of ``Unfit``: a sliding window that does not fit its (padded) input, or a size that an
+#: operation must split into equal parts and cannot.
+WINDOW = "window"
+DIVISIBLE = "divisible"
+
+
+@dataclass(frozen=True)
+class Unfit:
+    """An input size the operation provably cannot take; ``detail`` carries the arithmetic."""
+
+    requirement: str
+    axis: int  # counted from the end
+    detail: str
+
+
+Outcome = Tuple[Tensor, List[Union[Check, Unfit]]]
 
 
 def _with_axis(tensor: Tensor, index: int, value: Any, origin: Layer) -> Tensor:
@@ -92,11 +124,15 @@ def _conv(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     # an unknown input rank the batched form (rank + 2) is taken.
     out_rank = tensor.rank if tensor.rank in (rank + 1, rank + 2) else rank + 2
     batch = (tensor.axis(0),) if out_rank == rank + 2 and tensor.rank == out_rank else (UNKNOWN,) * (out_rank - rank - 1)
-    spatial = _sliding_window(layer, tensor, spatial_axes, transposed=layer.spec.parameters == "conv_transpose")
+    if batch == (UNKNOWN,):
+        # A batch size of its own, so that ``n = y.size(0)`` then ``y.view(n, -1)`` is a flatten.
+        batch = (unknown_positive(),)
+    spatial, unfits = _sliding_window(layer, tensor, spatial_axes,
+                                      transposed=layer.spec.parameters == "conv_transpose")
     channels = _out_channels(layer, tensor.axis(channel_axis))
     dims = batch + ((channels,) + spatial if channel_axis < spatial_axes[0] else spatial + (channels,))
     certain = tensor.rank_certain and tensor.rank == out_rank
-    return Tensor(out_rank, dims, layer, rank_certain=certain), checks
+    return Tensor(out_rank, dims, layer, rank_certain=certain), checks + unfits
 
 
 def _out_channels(layer: Layer, received: Any) -> Any:
@@ -115,14 +151,12 @@ def _per_axis(value: Any, rank: int) -> Tuple[Any, ...]:
 
 
 def _window_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool = False) -> Any:
-    """PyTorch's output size of a convolution or pooling along one axis."""
+    """PyTorch's output size of a convolution or pooling along one axis (below 1: it raises)."""
     if size is UNDEFINED:
         return UNDEFINED
     if not all(type(v) is int for v in (size, kernel, stride, padding, dilation)) or stride <= 0:
         return UNKNOWN
     span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if span < 0:
-        return UNKNOWN
     out = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1  # the last window must start inside the input or its left padding
@@ -144,9 +178,17 @@ def _same_size(size: Any, stride: Any) -> Any:
     return -(-size // stride)
 
 
-def _sliding_window(layer: Layer, tensor: Tensor, axes: Tuple[int, ...], transposed: bool = False) -> Tuple[Any, ...]:
+def _too_small(axis: int, size: int, padding: int, kernel: int, dilation: int) -> Unfit:
+    span = dilation * (kernel - 1) + 1
+    spanned = f"{dilation} × ({kernel} - 1) + 1 = {span}" if dilation != 1 else f"{span}"
+    padded = f"{size} + 2 × {padding} = {size + 2 * padding}" if padding else f"{size}"
+    return Unfit(WINDOW, axis, f"its window of {spanned} is larger than the padded input's {padded}")
+
+
+def _sliding_window(layer: Layer, tensor: Tensor, axes: Tuple[int, ...],
+                    transposed: bool = False) -> Tuple[Tuple[Any, ...], List[Unfit]]:
     """The sizes of the spatial ``axes`` after a convolution or pooling window slides over
-    ``tensor``."""
+    ``tensor``, and the axes where it provably cannot (a PyTorch output size below 1)."""
     rank = len(axes)
     kernel_name, stride_name, padding_name, dilation_name = layer.spec.window
     sizes = tuple(tensor.axis(index) for index in axes)
@@ -157,14 +199,25 @@ def _sliding_window(layer: Layer, tensor: Tensor, axes: Tuple[int, ...], transpo
     if isinstance(padding_argument, str):
         padding_argument = padding_argument.lower()  # Flax writes 'SAME' and 'VALID'
     if padding_argument == "same":
-        return tuple(_same_size(size, step) for size, step in zip(sizes, stride))
+        return tuple(_same_size(size, step) for size, step in zip(sizes, stride)), []
     padding = _per_axis(0 if padding_argument == "valid" else padding_argument, rank)
     dilation = _per_axis(layer.argument(dilation_name), rank) if dilation_name in layer.arguments else (1,) * rank
     if transposed:
         extra = _per_axis(layer.argument("output_padding"), rank)
-        return tuple(_transposed_size(*values) for values in zip(sizes, kernel, stride, padding, dilation, extra))
-    ceil_mode = layer.argument("ceil_mode") is True
-    return tuple(_window_size(*values, ceil_mode=ceil_mode) for values in zip(sizes, kernel, stride, padding, dilation))
+        outputs = tuple(_transposed_size(*values) for values in zip(sizes, kernel, stride, padding, dilation, extra))
+    else:
+        ceil_mode = layer.argument("ceil_mode") is True
+        outputs = tuple(_window_size(*values, ceil_mode=ceil_mode)
+                        for values in zip(sizes, kernel, stride, padding, dilation))
+    unfits = []
+    for index, out in enumerate(outputs):
+        # PyTorch raises for an output below 1; whether Keras and Flax do is not modelled.
+        if type(out) is int and out < 1 and layer.spec.framework == "torch":
+            axis = axes[index]
+            unfits.append(
+                Unfit(WINDOW, axis, f"its output size would be {out}, below 1") if transposed
+                else _too_small(axis, sizes[index], padding[index], kernel[index], dilation[index]))
+    return tuple(out if type(out) is not int or out >= 1 else UNKNOWN for out in outputs), unfits
 
 
 def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -172,10 +225,11 @@ def _pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     axes = image_axes(layer, rank) if rank else None
     if tensor.rank is None or tensor.rank < rank + 1 or axes is None:
         return _spatial(layer, tensor)
+    spatial, unfits = _sliding_window(layer, tensor, axes[1])
     dims = list(tensor.dims)
-    for index, size in zip(axes[1], _sliding_window(layer, tensor, axes[1])):
+    for index, size in zip(axes[1], spatial):
         dims[index] = size
-    return Tensor(tensor.rank, tuple(dims), tensor.origin, rank_certain=tensor.rank_certain), []
+    return Tensor(tensor.rank, tuple(dims), tensor.origin, rank_certain=tensor.rank_certain), list(unfits)
 
 
 def _global_pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -262,6 +316,147 @@ def _adaptive_pool(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
                   rank_certain=tensor.rank_certain), []
 
 
+def _scaled(size: Any, scale: Any) -> Any:
+    """``floor(size * scale)``, as ``F.interpolate`` computes an output size."""
+    if type(scale) is float and scale.is_integer():
+        scale = int(scale)
+    if type(scale) is int:
+        return multiply(size, scale) if scale > 0 else UNKNOWN
+    if type(scale) is float and type(size) is int and scale > 0:
+        return math.floor(size * scale)
+    return UNKNOWN
+
+
+def _resample(layer: Layer, tensor: Tensor) -> Outcome:
+    """``nn.Upsample``/``F.interpolate``: ``size`` or ``floor(input size * scale_factor)`` on
+    every axis after the channels (PyTorch takes only batched 3-D to 5-D inputs)."""
+    size, scale = layer.argument("size"), layer.argument("scale_factor")
+    if isinstance(size, ListValue):
+        size = tuple(size.items) if size.complete else UNKNOWN
+    given = size if scale is None else scale
+    if (size is None) == (scale is None) or given is UNKNOWN:
+        return _spatial(layer, tensor)
+    if tensor.rank is not None:
+        rank = tensor.rank - 2
+    elif isinstance(given, tuple):
+        rank = len(given)
+    else:
+        return Tensor(None, (), tensor.origin), []
+    values = given if isinstance(given, tuple) else (given,) * rank
+    if not 1 <= rank <= 3 or len(values) != rank:
+        return _spatial(layer, tensor)
+    unfits = []
+    if scale is None:
+        spatial = tuple(value if as_dim(value) is not None else UNKNOWN for value in values)
+    else:
+        spatial = tuple(_scaled(tensor.axis(index - rank), value) for index, value in enumerate(values))
+        unfits = [Unfit(WINDOW, index - rank, f"its output size would be floor({tensor.axis(index - rank)} × "
+                                              f"{values[index]}) = {size}, below 1")
+                  for index, size in enumerate(spatial) if type(size) is int and size < 1]
+        spatial = tuple(UNKNOWN if type(size) is int and size < 1 else size for size in spatial)
+    if tensor.rank is None:
+        return Tensor(None, (tensor.axis(-rank - 1),) + spatial, tensor.origin), list(unfits)
+    return Tensor(tensor.rank, tensor.dims[:2] + spatial, tensor.origin,
+                  rank_certain=tensor.rank_certain), list(unfits)
+
+
+def _not_a_multiple(size: Any, factor: int) -> bool:
+    """True when ``size`` is provably not a multiple of ``factor``, whatever its symbols are."""
+    dim = as_dim(size)
+    return dim is not None and all(c % factor == 0 for _, c in dim.terms) and dim.const % factor != 0
+
+
+def _regroup(tensor: Tensor, sizes: Tuple[Any, Any, Any], note: Optional[str], unfits: List[Unfit]) -> Outcome:
+    """``tensor`` with its last three axes (channels, height, width) replaced."""
+    if tensor.rank is not None and tensor.rank < 3:
+        return Tensor(None, ()), []
+    lead = tensor.dims[:-3] if tensor.rank is not None else ()
+    return Tensor(tensor.rank, lead + sizes, tensor.origin, note=(-3, note) if note else None,
+                  rank_certain=tensor.rank_certain), list(unfits)
+
+
+def _pixel_shuffle(layer: Layer, tensor: Tensor) -> Outcome:
+    """``(*, C·r², H, W) -> (*, C, H·r, W·r)``; a channel count that is not a multiple of r²
+    cannot be shuffled."""
+    factor = layer.argument("upscale_factor")
+    if type(factor) is not int or factor < 1:
+        return _regroup(tensor, (UNKNOWN,) * 3, None, [])
+    channels, square = tensor.axis(-3), factor * factor
+    if _not_a_multiple(channels, square):
+        unfit = Unfit(DIVISIBLE, -3, f"{channels} channels are not a multiple of {factor}² = {square}")
+        return _regroup(tensor, (UNKNOWN,) * 3, None, [unfit])
+    shuffled = floor_divide(channels, square)
+    note = f"{channels} / {factor}²" if shuffled is not UNKNOWN and factor > 1 else None
+    return _regroup(tensor, (shuffled, multiply(tensor.axis(-2), factor), multiply(tensor.axis(-1), factor)),
+                    note, [])
+
+
+def _pixel_unshuffle(layer: Layer, tensor: Tensor) -> Outcome:
+    """``(*, C, H·r, W·r) -> (*, C·r², H, W)``; a height or width that is not a multiple of r
+    cannot be unshuffled."""
+    factor = layer.argument("downscale_factor")
+    if type(factor) is not int or factor < 1:
+        return _regroup(tensor, (UNKNOWN,) * 3, None, [])
+    unfits = [Unfit(DIVISIBLE, axis, f"a {name} of {tensor.axis(axis)} is not a multiple of {factor}")
+              for axis, name in ((-2, "height"), (-1, "width")) if _not_a_multiple(tensor.axis(axis), factor)]
+    channels = multiply(tensor.axis(-3), factor * factor)
+    note = f"{tensor.axis(-3)} × {factor}²" if channels is not UNKNOWN and factor > 1 else None
+    sizes = (channels, floor_divide(tensor.axis(-2), factor), floor_divide(tensor.axis(-1), factor))
+    return _regroup(tensor, sizes, note, unfits)
+
+
+def reduce(tensor: Tensor, dims: Any, keepdim: Any) -> Tensor:
+    """``x.mean(dims, keepdim)``: the reduced axes go, or become 1 with ``keepdim``."""
+    axes = dims if isinstance(dims, tuple) else (dims,)
+    if not axes or not all(type(axis) is int for axis in axes) or type(keepdim) is not bool:
+        return Tensor(None, ())
+    if tensor.rank is None:
+        if not keepdim or any(axis >= 0 for axis in axes):
+            return Tensor(None, ())
+        known = (UNKNOWN,) * max(0, max(-axis for axis in axes) - len(tensor.dims)) + tensor.dims
+        return Tensor(None, tuple(1 if index - len(known) in axes else size for index, size in enumerate(known)),
+                      tensor.origin)
+    if not all(-tensor.rank <= axis < tensor.rank for axis in axes):
+        return Tensor(None, ())
+    reduced = {axis % tensor.rank for axis in axes}
+    if len(reduced) != len(axes):
+        return Tensor(None, ())
+    sizes = tuple(1 if keepdim and index in reduced else size for index, size in enumerate(tensor.dims)
+                  if keepdim or index not in reduced)
+    note = None
+    if tensor.note is not None and tensor.rank + tensor.note[0] not in reduced:
+        kept = tensor.rank + tensor.note[0] - (0 if keepdim else sum(index < tensor.rank + tensor.note[0]
+                                                                      for index in reduced))
+        note = (kept - len(sizes), tensor.note[1])
+    return Tensor(len(sizes), sizes, tensor.origin, note=note, rank_certain=tensor.rank_certain)
+
+
+def _product(sizes: Tuple[Any, ...]) -> Any:
+    total: Any = 1
+    for size in sizes:
+        total = multiply(total, size) if total is not UNKNOWN else UNKNOWN
+    return total
+
+
+def reshape(tensor: Tensor, sizes: Tuple[Any, ...]) -> Tuple[Tensor, List[Unfit]]:
+    """``x.view(*sizes)``: a tensor of exactly those sizes, a ``-1`` inferred from the element
+    count when that is known; a count that cannot be regrouped so is an ``Unfit``."""
+    if sizes.count(-1) > 1 or any(type(size) is int and size < -1 for size in sizes) or 0 in sizes:
+        return Tensor(None, ()), []
+    total = _product(tensor.dims) if tensor.rank is not None else UNKNOWN
+    given = _product(tuple(size for size in sizes if size != -1))
+    if type(total) is int and type(given) is int and (total % given if -1 in sizes else total != given):
+        elements = f"{' × '.join(map(str, tensor.dims))} = {total}" if len(tensor.dims) > 1 else f"{total}"
+        wanted = f"are not a multiple of {given}" if -1 in sizes else \
+            f"cannot be viewed as {' × '.join(map(str, sizes))} = {given}"
+        return Tensor(None, ()), [Unfit(DIVISIBLE, 0, f"{elements} elements {wanted}")]
+    if -1 in sizes:
+        inferred = floor_divide(total, given) if type(given) is int else UNKNOWN
+        sizes = tuple(inferred if size == -1 else size for size in sizes)
+    dims = tuple(size if as_dim(size) is not None else UNKNOWN for size in sizes)
+    return Tensor(len(dims), dims, tensor.origin, rank_certain=True), []
+
+
 def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     """``torch.flatten(tensor, start, end)``: the merged axis is the product of its sizes."""
     if not isinstance(start, int) or not isinstance(end, int):
@@ -275,14 +470,16 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     first, last = start % max(tensor.rank, 1), end % max(tensor.rank, 1)
     if first > last:
         return Tensor(None, ())
-    merged: Any = 1
     factors = tensor.dims[first: last + 1]
-    for size in factors:
-        merged = multiply(merged, size) if size is not UNKNOWN else UNKNOWN
+    merged = _product(tuple(size for size in factors if size is not UNKNOWN and size is not UNDEFINED))
     if UNDEFINED in factors:
         merged = UNDEFINED  # Keras: a product with an open size is open
+    elif UNKNOWN in factors and type(merged) is int and merged > 1:
+        merged = multiply(merged, unknown_positive())  # a multiple of the sizes that are known
+    elif UNKNOWN in factors:
+        merged = UNKNOWN
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
-    text = " × ".join(str(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
+    text = " × ".join(describe(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
     note = (first - len(dims), text) if text else None
     return Tensor(len(dims), dims, tensor.origin, note=note, rank_certain=tensor.rank_certain)
 
@@ -376,6 +573,9 @@ _BY_KIND = {
     RESHAPE: _reshape,
     EMBEDDING: _embedding,
     RECURRENT: _recurrent,
+    RESAMPLE: _resample,
+    PIXEL_SHUFFLE: _pixel_shuffle,
+    PIXEL_UNSHUFFLE: _pixel_unshuffle,
 }
 
 
@@ -386,6 +586,16 @@ def apply_layer(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     output, checks = handler(layer, tensor)
     direct = output.origin is layer
     return (output if output.direct == direct else replace(output, direct=direct)), checks
+
+
+def learned(layer: Layer, tensor: Tensor) -> Tensor:
+    """``tensor`` with the sizes ``layer`` checks filled in where they were unknown: what the
+    input must have been, once the layer has run on it."""
+    known = tensor
+    for check in apply_layer(layer, tensor)[1]:
+        if isinstance(check, Check) and known.axis(check.axis) is UNKNOWN and as_dim(check.expected) is not None:
+            known = _with_axis(known, check.axis, check.expected, tensor.origin)
+    return known if known is tensor else replace(known, direct=tensor.direct, note=tensor.note)
 
 
 def touched(tensor: Tensor) -> Tensor:

@@ -33,6 +33,7 @@ from convlint.analysis.facts import (
     OperandsFact,
     RankFact,
     UndefinedSizeFact,
+    UnfitFact,
 )
 from convlint.analysis.imports import ModuleSource, Project, absolute_name
 from convlint.analysis.objects import (
@@ -73,6 +74,8 @@ from convlint.analysis.values import (
     as_dim,
     floor_divide,
     multiply,
+    provably_different,
+    provably_equal,
 )
 from convlint import frameworks
 from convlint.analysis.flax_api import FlaxSupport, is_flax_class
@@ -159,6 +162,7 @@ class Scope:
 
 _MISSING = object()
 _OPERATOR_TEXT = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/", cst.AddAssign: "+="}
+_REDUCTION_KEYWORDS = frozenset({"dim", "keepdim", "dtype"})
 _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 #: The local name under which a method keeps what a bare ``super()`` means in it.
 _SUPER = "super()"
@@ -290,6 +294,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         #: How many times a path was not decided (both branches of an ``if`` run, a loop not
         #: unrolled): what ran in between is not one path of the program.
         self.undecided = 0
+        #: Above zero while evaluating an expression that may not run (``a if c else b``).
+        self.speculative = 0
 
     # ----------------------------------------------------------------- budget and journal
 
@@ -1070,9 +1076,11 @@ class Interpreter(KerasSupport, FlaxSupport):
             return UNKNOWN
         return result
 
-    def tensor_binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None) -> Any:
+    def tensor_binary(self, kind: type, left: Any, right: Any, node: Optional[cst.CSTNode] = None,
+                      operation: Optional[str] = None) -> Any:
         """Arithmetic on tensors: a scalar operand keeps the tensor's shape; two tensors
-        broadcast, and each pair of aligned sizes is recorded for the rules."""
+        broadcast, and each pair of aligned sizes is recorded for the rules (under ``operation``,
+        or the operator's symbol)."""
         # A number keeps the tensor's shape; a parameter seen only as a symbol may be a tensor
         # itself (a gate of shape (1, C, 1, 1)), and then the result's shape is not known.
         if isinstance(left, Tensor) and is_native(right):
@@ -1083,15 +1091,16 @@ class Interpreter(KerasSupport, FlaxSupport):
             return UNKNOWN_TENSOR
         if isinstance(left, Tensor) and isinstance(right, Tensor):
             if kind not in (cst.MatrixMultiply,):
-                self._record_operands(_OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right), None, node)
+                self._record_operands(operation or _OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right),
+                                      None, node)
             return flow.broadcast(left, right)
         return UNKNOWN_TENSOR
 
     def _record_operands(self, operation: str, tensors: Sequence[Tensor], skip_axis: Optional[int],
                          node: Optional[cst.CSTNode]) -> None:
         """Record, axis by aligned axis (from the right), the sizes the operands bring."""
-        anchor = node if node is not None and self._current_module() is self.root else self._current_site()
-        if anchor is self.root.tree:
+        anchor = self._operation_anchor(node)
+        if anchor is None:
             return
         width = max(len(t.dims) if t.rank is None else t.rank for t in tensors)
         for index in range(-width, 0):
@@ -1101,6 +1110,12 @@ class Interpreter(KerasSupport, FlaxSupport):
             if all(as_dim(size) is not None for size in sizes):
                 self.facts.add_operands(OperandsFact(operation, index, sizes, tuple(t.origin for t in tensors),
                                                      anchor, self.context))
+
+    def _operation_anchor(self, node: Optional[cst.CSTNode]) -> Optional[cst.CSTNode]:
+        """Where a finding about an operation on tensors goes: the operation itself in the
+        linted file, else the call of the linted file that led to it."""
+        anchor = node if node is not None and self._current_module() is self.root else self._current_site()
+        return None if anchor is self.root.tree else anchor
 
     def _unary(self, node: cst.UnaryOperation, scope: Scope) -> Any:
         value = self.evaluate(node.expression, scope)
@@ -1122,7 +1137,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         truth = self.truth(left)
         is_and = isinstance(node.operator, cst.And)
         if truth is None:
-            right = self.evaluate(node.right, scope)
+            right = self._speculate(node.right, scope)
             return UNKNOWN if right is not left else left
         if truth is (not is_and):
             return left
@@ -1199,7 +1214,15 @@ class Interpreter(KerasSupport, FlaxSupport):
         if truth is False:
             return self.evaluate(node.orelse, scope)
         self.undecided += 1
-        return join_values(self.evaluate(node.body, scope), self.evaluate(node.orelse, scope))
+        return join_values(self._speculate(node.body, scope), self._speculate(node.orelse, scope))
+
+    def _speculate(self, node: cst.BaseExpression, scope: Scope) -> Any:
+        """Evaluate an expression that may not run: what its calls imply is not learned."""
+        self.speculative += 1
+        try:
+            return self.evaluate(node, scope)
+        finally:
+            self.speculative -= 1
 
     def _lambda(self, node: cst.Lambda, scope: Scope) -> Any:
         return FunctionValue(node, scope.module, closure=scope, defaults=self._defaults(node.params, scope))
@@ -1259,7 +1282,25 @@ class Interpreter(KerasSupport, FlaxSupport):
             return self.lookup(_SUPER, scope)
         function = self.evaluate(node.func, scope)
         arguments = self._arguments(node.args, scope)
-        return self.call(function, arguments, node)
+        result = self.call(function, arguments, node)
+        if arguments.positional and isinstance(function, (Layer, Container)) and not self.speculative:
+            self.learn(function, arguments.positional[0], scope)
+        return result
+
+    def learn(self, module: Any, tensor: Any, scope: Scope) -> None:
+        """After ``self.conv1(x)`` has run, ``x`` had the channels conv1 takes: the local names
+        bound to that very tensor learn them (``identity = x`` before it), so that
+        ``out + identity`` later compares what is known."""
+        while isinstance(module, Container) and module.kind == "Sequential" and module.children:
+            module = module.children[0][1]
+        if not isinstance(module, Layer) or not isinstance(tensor, Tensor) or tensor is UNKNOWN_TENSOR:
+            return
+        known = flow.learned(module, tensor)
+        names = [name for name, value in scope.namespace.values.items() if value is tensor] if known is not tensor else []
+        if names:
+            self.touch(scope.namespace)
+            for name in names:
+                scope.namespace.values[name] = known
 
     def _arguments(self, args: Sequence[cst.Arg], scope: Scope) -> Arguments:
         result = Arguments()
@@ -1681,6 +1722,9 @@ class Interpreter(KerasSupport, FlaxSupport):
         functional = frameworks.FUNCTIONAL_LAYERS.get(flax_catalog.canonical(qualname) or qualname)
         if functional is not None:
             return self.functional_layer(functional, args, node)
+        weighted = torch_catalog.WEIGHTED_FUNCTIONS.get(qualname)
+        if weighted is not None:
+            return self.weighted_function(weighted, args, node)
         function = frameworks.FUNCTIONS.get(qualname)
         if function is not None:
             return self.tensor_function(function, args, node)
@@ -1700,36 +1744,54 @@ class Interpreter(KerasSupport, FlaxSupport):
             return self.tensor_factory(args)
         if kind == torch_catalog.CONCAT:
             return self.concatenate(args, node)
+        if kind == torch_catalog.STACK:
+            return self.stack(args, node)
         tensor = args.positional[0] if args.positional else UNKNOWN
         if not isinstance(tensor, Tensor):
             tensor = UNKNOWN_TENSOR
         return self._shape_operation(kind, tensor, Arguments(args.positional[1:], args.keywords,
-                                                             args.open_positional, args.open_keywords))
+                                                             args.open_positional, args.open_keywords), node)
 
-    def concatenate(self, args: Arguments, node: Optional[cst.CSTNode], operation: str = "torch.cat") -> Tensor:
-        """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree."""
+    def _joined(self, args: Arguments) -> Optional[Tuple[List[Tensor], Optional[int], int]]:
+        """The tensors ``torch.cat``/``torch.stack`` join, their common rank if known, and ``dim``."""
         sequence = args.positional[0] if args.positional else args.keywords.get("tensors")
         dim = args.positional[1] if len(args.positional) > 1 else args.keywords.get("dim", 0)
         tensors = self.iterate(sequence) if sequence is not None else None
         if not args.exact or not tensors or not all(isinstance(t, Tensor) for t in tensors) or type(dim) is not int:
-            return UNKNOWN_TENSOR
+            return None
         ranks = {t.rank for t in tensors}
-        rank = ranks.pop() if len(ranks) == 1 else None
-        if rank is None or not -rank <= dim < rank:
+        return tensors, ranks.pop() if len(ranks) == 1 else None, dim
+
+    def concatenate(self, args: Arguments, node: Optional[cst.CSTNode], operation: str = "torch.cat") -> Tensor:
+        """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree."""
+        joined = self._joined(args)
+        if joined is None or joined[1] is None or not -joined[1] <= joined[2] < joined[1]:
             return UNKNOWN_TENSOR
+        tensors, rank, dim = joined
         axis = dim - rank if dim >= 0 else dim
         self._record_operands(operation, tensors, axis, node)
         total: Any = 0
         for tensor in tensors:
             total = add(total, tensor.axis(axis)) if total is not UNKNOWN else UNKNOWN
-        dims = list(tensors[0].dims)
+        dims = _agreed(tensors, rank)
         dims[axis] = total
-        for index in range(rank):
-            if index - rank != axis and dims[index] is UNKNOWN:
-                dims[index] = next((t.dims[index] for t in tensors if t.dims[index] is not UNKNOWN), UNKNOWN)
         sizes = [str(tensor.axis(axis)) for tensor in tensors]
         note = (axis, " + ".join(sizes)) if total is not UNKNOWN else None
         return Tensor(rank, tuple(dims), note=note)
+
+    def stack(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``torch.stack(tensors, dim)``: a new axis of ``len(tensors)``; all shapes must be
+        equal, so their known trailing sizes are compared even when the rank is not known."""
+        joined = self._joined(args)
+        if joined is None:
+            return UNKNOWN_TENSOR
+        tensors, rank, dim = joined
+        self._record_operands("torch.stack", tensors, None, node)
+        if rank is None or not -rank - 1 <= dim <= rank:
+            return UNKNOWN_TENSOR
+        dims = _agreed(tensors, rank)
+        dims.insert(dim % (rank + 1), len(tensors))
+        return Tensor(rank + 1, tuple(dims), rank_certain=all(t.rank_certain for t in tensors))
 
     def tensor_factory(self, args: Arguments) -> Tensor:
         """``torch.zeros(1, 1, dim)`` or ``torch.zeros((1, 1, dim))``: a tensor of that shape."""
@@ -1740,7 +1802,8 @@ class Interpreter(KerasSupport, FlaxSupport):
             return Tensor(len(sizes), tuple(sizes), rank_certain=True)
         return UNKNOWN_TENSOR
 
-    def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments) -> Any:
+    def _shape_operation(self, kind: Optional[str], tensor: Tensor, args: Arguments,
+                         node: Optional[cst.CSTNode] = None) -> Any:
         """An operation of the functional table on ``tensor``; ``args`` are the rest."""
         if kind == torch_catalog.SAME_SHAPE:
             return flow.touched(tensor)
@@ -1748,7 +1811,41 @@ class Interpreter(KerasSupport, FlaxSupport):
             start = args.positional[0] if args.positional else args.keywords.get("start_dim", 0)
             end = args.positional[1] if len(args.positional) > 1 else args.keywords.get("end_dim", -1)
             return flow.flatten(tensor, start, end)
+        if kind == torch_catalog.REDUCE and args.exact and set(args.keywords) <= _REDUCTION_KEYWORDS:
+            dims = args.positional[0] if args.positional else args.keywords.get("dim")
+            keepdim = args.positional[1] if len(args.positional) > 1 else args.keywords.get("keepdim", False)
+            if isinstance(dims, ListValue) and dims.complete:
+                dims = tuple(dims.items)
+            return flow.reduce(tensor, dims, keepdim)
+        if kind == torch_catalog.RESHAPE and args.exact and not args.keywords:
+            return self._reshape(tensor, args.positional, node)
+        if kind == torch_catalog.BROADCAST and args.exact and set(args.keywords) <= {"other", "alpha", "exponent"}:
+            other = args.positional[0] if args.positional else args.keywords.get("other", args.keywords.get("exponent"))
+            return self.tensor_binary(cst.Add, tensor, other, node, _called_name(node)) if other is not None \
+                else UNKNOWN_TENSOR
         return UNKNOWN_TENSOR
+
+    def _reshape(self, tensor: Tensor, sizes: Sequence[Any], node: Optional[cst.CSTNode]) -> Tensor:
+        """``x.view(n, -1)``, ``x.reshape((n, c, h, w))``, ``torch.reshape(x, shape)``."""
+        if len(sizes) == 1:
+            only = sizes[0]
+            if isinstance(only, ListValue):
+                sizes = only.items if only.complete else ()
+            elif isinstance(only, tuple):
+                sizes = only
+            elif as_dim(only) is None:
+                return UNKNOWN_TENSOR  # a dtype, or a shape the analysis does not know
+        if not sizes or not all(size is UNKNOWN or as_dim(size) is not None for size in sizes):
+            return UNKNOWN_TENSOR
+        if len(sizes) == 2 and sizes[1] == -1 and provably_equal(sizes[0], tensor.axis(0)):
+            return flow.flatten(tensor, 1, -1)
+        output, unfits = flow.reshape(tensor, tuple(sizes))
+        anchor = self._operation_anchor(node)
+        for unfit in unfits:
+            if anchor is not None:
+                self.facts.add_unfit(UnfitFact(None, _called_name(node), unfit.requirement, unfit.axis,
+                                               unfit.detail, tensor.origin, anchor, self.context))
+        return output
 
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
         arguments = _bind_signature(spec, args)
@@ -1771,8 +1868,26 @@ class Interpreter(KerasSupport, FlaxSupport):
         rest = Arguments(args.positional[1:], {k: v for k, v in args.keywords.items() if k != "input"},
                          args.open_positional, args.open_keywords)
         layer = Layer(spec, _bind_signature(spec, rest), node, self._current_module(), self._path(node))
-        output, _ = flow.apply_layer(layer, tensor)
+        output, checks = flow.apply_layer(layer, tensor)
+        self._record_unfits(layer, tensor, checks)
         return flow.touched(output)
+
+    def weighted_function(self, spec: Any, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``F.conv2d(x, self.weight)``: a layer whose sizes the weight's known shape gives
+        (``nn.Parameter(torch.randn(out, in, k, k))``), checked as that layer would be."""
+        tensor = args.positional[0] if args.positional else args.keywords.get("input", UNKNOWN)
+        rest = Arguments(args.positional[1:], {k: v for k, v in args.keywords.items() if k != "input"},
+                         args.open_positional, args.open_keywords)
+        arguments = _bind_signature(spec, rest)
+        weight = arguments["weight"]
+        shape = weight.shape if isinstance(weight, ParameterValue) else \
+            weight.dims if isinstance(weight, Tensor) and weight.rank is not None else None
+        sizes = torch_catalog.weight_arguments(spec, shape, arguments["groups"] if "groups" in arguments else 1) \
+            if shape is not None else {}
+        if not sizes or not isinstance(tensor, Tensor) or node is None:
+            return UNKNOWN_TENSOR
+        layer = Layer(spec, {**arguments, **sizes}, node, self._current_module(), self._path(node))
+        return flow.touched(self.apply_layer(layer, tensor))
 
     def _origin_of(self, expression: Optional[cst.BaseExpression]) -> Tuple[cst.CSTNode, ...]:
         """The calls, innermost first, through which the value of ``expression`` was passed on
@@ -2051,7 +2166,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             anchor = self.facts.anchor(tensor.origin)
             if anchor is not None:
                 self.facts.add_adjacency(AdjacencyFact(tensor.origin, layer, anchor, self.context))
-        for check in checks:
+        for check in self._record_unfits(layer, tensor, checks):
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
             if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
                 note = tensor.note[1] if tensor.note is not None and tensor.note[0] == check.axis else None
@@ -2068,6 +2183,16 @@ class Interpreter(KerasSupport, FlaxSupport):
         if anchor is not None and not any(f.consumer is layer for f in self.facts.undefined_sizes):
             self.facts.undefined_sizes.append(UndefinedSizeFact(layer, axis, tensor.origin, anchor, self.context))
 
+    def _record_unfits(self, layer: Layer, tensor: Tensor, checks: Sequence[Any]) -> List[flow.Check]:
+        """Record the sizes ``layer`` cannot take; the other checks are returned."""
+        for unfit in checks:
+            if isinstance(unfit, flow.Unfit):
+                anchor = self.facts.anchor(layer)
+                if anchor is not None:
+                    self.facts.add_unfit(UnfitFact(layer, layer.spec.name, unfit.requirement, unfit.axis,
+                                                   unfit.detail, tensor.origin, anchor, self.context))
+        return [check for check in checks if isinstance(check, flow.Check)]
+
     def tensor_method(self, tensor: Tensor, name: str, args: Arguments, node: Optional[cst.CSTNode] = None) -> Any:
         kind = torch_catalog.TENSOR_METHODS.get(name)
         if name in ("view", "reshape") and _keeps_batch_flattens_rest(node, args):
@@ -2079,7 +2204,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             return tensor.axis(index) if isinstance(index, int) else UNKNOWN
         if name == "dim":
             return tensor.rank if tensor.rank is not None else UNKNOWN
-        return self._shape_operation(kind, tensor, args) if kind is not None else UNKNOWN
+        return self._shape_operation(kind, tensor, args, node) if kind is not None else UNKNOWN
 
 
 
@@ -2198,6 +2323,26 @@ def _keeps_batch_flattens_rest(node: Optional[cst.CSTNode], args: Arguments) -> 
         return False
     return isinstance(owner, cst.Name) and owner.value == receiver.value and \
         isinstance(index, cst.Integer) and index.value == "0"
+
+
+def _agreed(tensors: Sequence[Tensor], rank: int) -> List[Any]:
+    """Axis by axis, the size ``tensors`` must all have: one that some know, unless two
+    provably differ (that is reported once, not again by what follows)."""
+    agreed = []
+    for index in range(rank):
+        known = [t.dims[index] for t in tensors if t.dims[index] is not UNKNOWN]
+        clash = any(provably_different(known[0], size) for size in known[1:])
+        agreed.append(known[0] if known and not clash else UNKNOWN)
+    return agreed
+
+
+def _called_name(node: Optional[cst.CSTNode]) -> str:
+    """``view`` for ``x.view(…)``, ``torch.reshape`` for ``torch.reshape(…)``."""
+    if isinstance(node, cst.Call):
+        function = node.func
+        return function.attr.value if isinstance(function, cst.Attribute) and \
+            not isinstance(function.value, (cst.Name, cst.Attribute)) else _dotted(function) or "reshape"
+    return "reshape"
 
 
 def _bind_signature(spec: Any, args: Arguments) -> Dict[str, Any]:

@@ -45,6 +45,8 @@ def join_values(a: Any, b: Any) -> Any:
     """What is known after two paths that produced ``a`` and ``b``."""
     if a is b:
         return a
+    if type(a) is Tensor and type(b) is Tensor:
+        return _join_tensors(a, b)
     if type(a) is type(b) and isinstance(a, (int, float, str, bool, type(None))) and a == b:
         return a
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
@@ -446,6 +448,18 @@ class Tensor:
 UNKNOWN_TENSOR = Tensor(None, ())
 #: ``Layer.built_with`` of a layer called on shapes that disagree: its weights are not known.
 CONFLICTING_BUILDS = Tensor(None, ())
+
+
+def _join_tensors(a: Tensor, b: Tensor) -> Tensor:
+    """The sizes two paths agree on. Always a new object: two names bound to one tensor are
+    known to have the same shape, and a join must not make distinct tensors look like one."""
+    if a.rank != b.rank:
+        return Tensor(None, ())
+    width = min(len(a.dims), len(b.dims)) if a.rank is None else a.rank
+    dims = tuple(join_values(x, y) for x, y in zip(a.dims[len(a.dims) - width:], b.dims[len(b.dims) - width:]))
+    same_origin = a.origin is b.origin
+    return Tensor(a.rank, dims, a.origin if same_origin else None, direct=a.direct and b.direct and same_origin,
+                  note=a.note if a.note == b.note else None, rank_certain=a.rank_certain and b.rank_certain)
 
 
 @dataclass

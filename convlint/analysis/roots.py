@@ -19,7 +19,6 @@ from convlint.analysis.facts import FileFacts, ModelFact
 from convlint.analysis.imports import ModuleSource, Project
 from convlint.analysis.interpreter import BudgetExceeded, Interpreter, Limits, Scope, forward_method
 from convlint.analysis.objects import (
-    UNKNOWN_TENSOR,
     Arguments,
     ClassValue,
     Container,
@@ -130,7 +129,9 @@ def _check_forward(interpreter: Interpreter, built: List[Any]) -> None:
             continue
         if isinstance(module, Instance) and forward_method(module.klass) is None and module.container is None:
             continue
-        _forward(interpreter, module, UNKNOWN_TENSOR)
+        # A tensor of its own, not the shared UNKNOWN_TENSOR: what a layer teaches about it
+        # (interpreter.learn) must not reach other names.
+        _forward(interpreter, module, Tensor(None, ()))
 
 
 def _forward(interpreter: Interpreter, module: Any, tensor: Tensor) -> None:

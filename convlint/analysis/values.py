@@ -7,6 +7,8 @@ else it cannot see is ``UNKNOWN``, and unknown is always silent.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -156,9 +158,35 @@ def sign_of(value: Any) -> Optional[int]:
 
 
 def provably_different(a: Any, b: Any) -> bool:
-    """True only when ``a != b`` holds for every positive value of the symbols in them."""
+    """True only when ``a != b`` holds for every positive value of the symbols in them: the
+    difference has one sign, or its constant is not a multiple of what its terms can make
+    (``64*s`` is never 100)."""
     difference = add(a, b, sign=-1)
-    return difference is not UNKNOWN and sign_of(difference) in (1, -1)
+    if difference is UNKNOWN:
+        return False
+    if sign_of(difference) in (1, -1):
+        return True
+    dim = as_dim(difference)
+    return dim is not None and bool(dim.terms) and dim.const % math.gcd(*(c for _, c in dim.terms)) != 0
+
+
+def unknown_positive() -> Dim:
+    """A fresh symbol for a positive integer the code does not name (the product of unknown
+    spatial sizes): equal to nothing else, yet ``64 * it`` is known to be a multiple of 64."""
+    return Dim.symbol(f"{UNNAMED}{next(_unnamed)}")
+
+
+#: How the names of ``unknown_positive`` symbols begin (no Python name does).
+UNNAMED = "?"
+_unnamed = itertools.count(1)
+
+
+def known_factor(value: Any) -> Optional[int]:
+    """For a multiple of an unnamed symbol (``64*?1``), the factor that is known: 64."""
+    dim = as_dim(value)
+    if dim is None or not any(name.startswith(UNNAMED) for name, _ in dim.terms):
+        return None
+    return math.gcd(dim.const, *(c for _, c in dim.terms))
 
 
 def provably_equal(a: Any, b: Any) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
+from convlint.analysis.values import multiply
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
     POOL,
@@ -16,7 +17,10 @@ from convlint.frameworks.catalog import (
     LINEAR,
     OPAQUE,
     PASS_THROUGH,
+    PIXEL_SHUFFLE,
+    PIXEL_UNSHUFFLE,
     REQUIRED,
+    RESAMPLE,
     SPATIAL,
     LayerSpec,
 )
@@ -208,7 +212,9 @@ _SPATIAL_NAMES = tuple(
         "LPPool", "FractionalMaxPool",
         "ReflectionPad", "ReplicationPad", "ZeroPad", "ConstantPad", "CircularPad",
     )
-) + ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+)
+_UPSAMPLE = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
+             ("recompute_scale_factor", None))
 
 
 def _table() -> Dict[str, LayerSpec]:
@@ -234,6 +240,13 @@ def _table() -> Dict[str, LayerSpec]:
             signature = (("output_size", REQUIRED),) + ((("return_indices", False),) if "Max" in name else ())
             table[name] = LayerSpec(name, signature, ADAPTIVE_POOL, rank, parameters="none")
     table["Flatten"] = LayerSpec("Flatten", (("start_dim", 1), ("end_dim", -1)), FLATTEN, parameters="none")
+    table["Upsample"] = LayerSpec("Upsample", _UPSAMPLE, RESAMPLE, parameters="none")
+    for name in ("UpsamplingNearest2d", "UpsamplingBilinear2d"):
+        table[name] = LayerSpec(name, _UPSAMPLE[:2], RESAMPLE, parameters="none")
+    table["PixelShuffle"] = LayerSpec("PixelShuffle", (("upscale_factor", REQUIRED),), PIXEL_SHUFFLE,
+                                      parameters="none")
+    table["PixelUnshuffle"] = LayerSpec("PixelUnshuffle", (("downscale_factor", REQUIRED),), PIXEL_UNSHUFFLE,
+                                        parameters="none")
     return table
 
 
@@ -262,6 +275,10 @@ OTHER_SHAPE = "other_shape"
 FLATTEN_FUNCTION = "flatten"  # flatten(start_dim=0, end_dim=-1)
 CONCAT = "concat"  # torch.cat(tensors, dim): sizes add along dim, the others must agree
 FACTORY = "factory"  # a new tensor of the shape its arguments give: torch.zeros(1, 1, dim)
+STACK = "stack"  # torch.stack(tensors, dim): a new axis of len(tensors); the shapes must be equal
+REDUCE = "reduce"  # mean(dim, keepdim): the axes in dim go, or become 1 with keepdim
+RESHAPE = "reshape"  # view(*sizes) / reshape(sizes): the sizes given, one -1 inferred
+BROADCAST = "broadcast"  # torch.add(a, b), a.mul(b): as a + b, the shapes broadcast
 
 _ELEMENTWISE = (
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
@@ -275,20 +292,33 @@ _TENSOR_SAME_SHAPE = _ELEMENTWISE + (
     "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
 )
 _TENSOR_OTHER_SHAPE = (
-    "view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "mean", "sum", "max",
-    "min", "expand", "repeat", "chunk", "split", "narrow", "matmul", "bmm",
+    "permute", "transpose", "squeeze", "unsqueeze", "max", "min", "expand", "repeat", "chunk", "split", "narrow",
+    "matmul", "bmm",
 )
+# Reductions whose signature is (dim, keepdim) after the tensor; std and var take other
+# positional arguments, max and min return (values, indices) when given a dim.
+_REDUCTIONS = ("mean", "sum", "amax", "amin", "nanmean", "nansum", "logsumexp")
+_BROADCASTING = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "maximum", "minimum",
+                 "pow")
 
 FUNCTIONS = {
     **{f"torch.nn.functional.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     **{f"torch.{name}": SAME_SHAPE for name in _ELEMENTWISE},
     "torch.flatten": FLATTEN_FUNCTION,
+    "torch.reshape": RESHAPE,
+    **{f"torch.{name}": REDUCE for name in _REDUCTIONS},
     **{f"torch.{name}": CONCAT for name in ("cat", "concat", "concatenate")},
+    "torch.stack": STACK,
+    **{f"torch.{name}": BROADCAST for name in _BROADCASTING},
     **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
 }
 TENSOR_METHODS = {
     **{name: SAME_SHAPE for name in _TENSOR_SAME_SHAPE},
     **{name: OTHER_SHAPE for name in _TENSOR_OTHER_SHAPE},
+    **{name: REDUCE for name in _REDUCTIONS},
+    **{name: BROADCAST for name in _BROADCASTING},
+    "view": RESHAPE,
+    "reshape": RESHAPE,
     "flatten": FLATTEN_FUNCTION,
 }
 
@@ -302,7 +332,35 @@ def _functional_layers() -> Dict[str, LayerSpec]:
         table[f"torch.nn.functional.avg_pool{rank}d"] = LAYERS[f"AvgPool{rank}d"]
         table[f"torch.nn.functional.adaptive_avg_pool{rank}d"] = LAYERS[f"AdaptiveAvgPool{rank}d"]
         table[f"torch.nn.functional.adaptive_max_pool{rank}d"] = LAYERS[f"AdaptiveMaxPool{rank}d"]
+    for name in ("interpolate", "upsample"):
+        table[f"torch.nn.functional.{name}"] = replace(LAYERS["Upsample"], signature=_UPSAMPLE + (("antialias", False),))
+    for name in ("upsample_nearest", "upsample_bilinear"):
+        table[f"torch.nn.functional.{name}"] = replace(LAYERS["Upsample"], signature=_UPSAMPLE[:2])
+    for module in ("torch.nn.functional.", "torch."):
+        table[f"{module}pixel_shuffle"] = LAYERS["PixelShuffle"]
+        table[f"{module}pixel_unshuffle"] = LAYERS["PixelUnshuffle"]
     return table
 
 
 FUNCTIONAL_LAYERS: Dict[str, LayerSpec] = _functional_layers()
+
+
+_CONV_FUNCTION = (("weight", REQUIRED), ("bias", None), ("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1))
+
+#: Functions that act as a layer whose sizes their ``weight`` argument gives: ``F.conv2d(x, w)``.
+WEIGHTED_FUNCTIONS: Dict[str, LayerSpec] = {
+    **{f"torch.nn.functional.conv{rank}d": replace(LAYERS[f"Conv{rank}d"], name=f"F.conv{rank}d",
+                                                    signature=_CONV_FUNCTION) for rank in (1, 2, 3)},
+    "torch.nn.functional.linear": replace(LAYERS["Linear"], name="F.linear",
+                                          signature=(("weight", REQUIRED), ("bias", None))),
+}
+
+
+def weight_arguments(spec: LayerSpec, shape: Tuple[Any, ...], groups: Any) -> Dict[str, Any]:
+    """The layer arguments a weight of ``shape`` stands for: ``(out, in / groups, *kernel)`` for a
+    convolution, ``(out, in)`` for a linear layer; empty when the shape does not fit the layer."""
+    if spec.kind == LINEAR and len(shape) == 2:
+        return {"out_features": shape[0], "in_features": shape[1]}
+    if spec.kind == CONV and len(shape) == (spec.spatial_rank or 0) + 2:
+        return {"out_channels": shape[0], "in_channels": multiply(shape[1], groups), "kernel_size": tuple(shape[2:])}
+    return {}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import libcst as cst
 
 from convlint.analysis.objects import Layer
-from convlint.analysis.values import describe
+from convlint.analysis.values import describe, known_factor
 
 if TYPE_CHECKING:
     from convlint.analysis.facts import FileFacts
@@ -23,7 +23,11 @@ def layer_call(layer: Layer) -> str:
 
 
 def received(value: Any, note: Optional[str]) -> str:
-    """The size that arrived, with the arithmetic that made it: ``32 × 13 × 13 = 5408``."""
+    """The size that arrived, with the arithmetic that made it: ``32 × 13 × 13 = 5408``, or
+    ``64 × ? × ?, a multiple of 64`` when some sizes are not known."""
+    factor = known_factor(value)
+    if factor is not None:
+        return f"{note}, a multiple of {factor}" if note else f"a multiple of {factor}"
     return f"{note} = {value}" if note else f"{value}"
 
 

@@ -10,12 +10,12 @@ from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin
 
 
-#: Operations that join tensors along one axis (``torch.cat``, Keras's ``Concatenate``).
-CONCATENATIONS = frozenset({"torch.cat", "Concatenate"})
-
-
 def _axis_name(axis: int) -> str:
     return "the last axis" if axis == -1 else f"axis {axis}"
+
+
+#: Operations that join tensors without broadcasting: every axis they do not join along must agree.
+_JOINS = {"torch.cat": "joins", "torch.stack": "stacks", "Concatenate": "joins"}
 
 
 def _operands(facts: FileFacts, fact: OperandsFact) -> str:
@@ -27,12 +27,12 @@ class ConcatMismatch(Rule):
     ## What it does
     Checks that the tensors `torch.cat` (or Keras's `Concatenate`) joins agree on every axis but
     the one they are joined along (the channel counts add up along `dim=1`; heights and widths
-    must be equal).
+    must be equal), and that the tensors `torch.stack` stacks agree on every axis.
 
     ## Why is this bad?
-    `torch.cat` does not broadcast: `RuntimeError: Sizes of tensors must match except in
-    dimension 1`. In U-Nets and DenseNets this is usually a skip connection taken at the wrong
-    resolution.
+    `torch.cat` and `torch.stack` do not broadcast: `RuntimeError: Sizes of tensors must match
+    except in dimension 1`, or `stack expects each tensor to be equal size`. In U-Nets and
+    DenseNets this is usually a skip connection taken at the wrong resolution.
 
     ## Example
     ```python
@@ -42,7 +42,7 @@ class ConcatMismatch(Rule):
 
     code = "CL103"
     name = "concat-mismatch"
-    summary = "torch.cat joins tensors whose sizes differ on {axis}"
+    summary = "torch.cat or torch.stack joins tensors whose sizes differ on {axis}"
     valid = (
         "import torch\n"
         "import torch.nn as nn\n"
@@ -67,17 +67,28 @@ class ConcatMismatch(Rule):
         "    def forward(self, x):\n"
         "        x = self.conv(x)\n"
         "        return torch.cat([self.pool(x), self.small(x)], dim=1)  # error: CL103\n",
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "class Heads(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.a = nn.Linear(16, 4)\n"
+        "        self.b = nn.Linear(16, 8)\n"
+        "    def forward(self, x):\n"
+        "        return torch.stack([self.a(x), self.b(x)], dim=1)  # error: CL103\n",
     )
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for fact in facts.operands:
-            if fact.operation not in CONCATENATIONS:
+            verb = _JOINS.get(fact.operation)
+            if verb is None:
                 continue
             first = fact.sizes[0]
             if any(provably_different(first, size) for size in fact.sizes[1:]):
+                along = ", which it does not join along" if verb == "joins" else ""
                 yield Finding(fact.anchor, (
-                    f"{fact.operation} joins tensors whose sizes differ on {_axis_name(fact.axis)}, which it does not "
-                    f"join along: {_operands(facts, fact)}"
+                    f"{fact.operation} {verb} tensors whose sizes differ on {_axis_name(fact.axis)}{along}: "
+                    f"{_operands(facts, fact)}"
                 ))
 
 
@@ -144,7 +155,7 @@ class ElementwiseMismatch(Rule):
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for fact in facts.operands:
-            if fact.operation in CONCATENATIONS or len(fact.sizes) != 2:
+            if fact.operation in _JOINS or len(fact.sizes) != 2:
                 continue
             left, right = fact.sizes
             if _above_one(left) and _above_one(right) and provably_different(left, right):

@@ -1,0 +1,75 @@
+"""CL106: a tensor regrouped into sizes its elements cannot fill."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from convlint.analysis.facts import FileFacts
+from convlint.analysis.flow import DIVISIBLE
+from convlint.rules.base import Finding, Rule
+from convlint.rules.messages import origin, provenance, subject
+
+
+class ReshapeMismatch(Rule):
+    """
+    ## What it does
+    Checks that an operation that regroups a tensor's elements can do so with the sizes it
+    receives: `PixelShuffle(r)` needs a channel count that is a multiple of `r²`,
+    `PixelUnshuffle(r)` a height and width that are multiples of `r`, and `view` or `reshape`
+    a new shape whose element count matches (with a `-1`, divides) the tensor's. Sizes come from
+    the layers before and, for `view`, from a given input shape.
+
+    ## Why is this bad?
+    PyTorch raises on the first batch: `RuntimeError: pixel_shuffle expects its input's
+    'channel' dimension to be divisible by the square of upscale_factor`, or `shape '[-1, 400]'
+    is invalid for input of size 256`. In a super-resolution head the convolution before the
+    shuffle must produce `channels × r²`; before a classifier, the hard-coded size of a `view` is
+    usually left over from another input resolution.
+
+    ## Example
+    ```python
+    head = nn.Sequential(nn.Conv2d(64, 3 * 3, 3, padding=1), nn.PixelShuffle(3))  # 9 = 1 × 3²
+    up = nn.Sequential(nn.Conv2d(64, 3 * 2, 3, padding=1), nn.PixelShuffle(2))    # 6 is not a multiple of 4
+    ```
+
+    ## Use instead
+    ```python
+    up = nn.Sequential(nn.Conv2d(64, 3 * 2 * 2, 3, padding=1), nn.PixelShuffle(2))
+    ```
+    """
+
+    code = "CL106"
+    name = "reshape-mismatch"
+    summary = "{operation} cannot regroup its input: {sizes}"
+    valid = (
+        "import torch.nn as nn\n"
+        "up = nn.Sequential(nn.Conv2d(64, 3 * 2 * 2, 3, padding=1), nn.PixelShuffle(2))\n",
+        "import torch.nn as nn\n"
+        "down = nn.Sequential(nn.AdaptiveAvgPool2d(8), nn.PixelUnshuffle(2), nn.Conv2d(12, 16, 1))\n",
+    )
+    invalid = (
+        "import torch.nn as nn\n"
+        "up = nn.Sequential(nn.Conv2d(64, 3 * 2, 3, padding=1), nn.PixelShuffle(2))  # error: CL106\n",
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "class Net(nn.Module):  # convlint: input=(1, 3, 32, 32)\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 16, 5)\n"
+        "        self.pool = nn.MaxPool2d(2)\n"
+        "        self.fc = nn.Linear(16 * 5 * 5, 10)\n"
+        "    def forward(self, x):\n"
+        "        x = self.pool(self.conv(x))\n"
+        "        return self.fc(x.view(-1, 16 * 5 * 5))  # error: CL106\n",
+    )
+
+    def check(self, facts: FileFacts) -> Iterable[Finding]:
+        for fact in facts.unfits:
+            if fact.requirement != DIVISIBLE:
+                continue
+            layer = fact.consumer
+            name = subject(facts, layer, fact.anchor) if layer is not None else f"`{fact.operation}`"
+            where = provenance(facts, layer, fact.anchor, fact.context) if layer is not None else ""
+            yield Finding(fact.anchor, (
+                f"{name} cannot regroup its input: {fact.detail}{origin(facts, fact.producer)}{where}"
+            ))
