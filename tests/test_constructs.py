@@ -2161,6 +2161,23 @@ def test_squeeze_excitation_viewed_by_its_own_sizes_is_clean(tmp_path: Path) -> 
     """)
 
 
+def test_concatenation_along_the_last_axis_needs_no_rank(tmp_path: Path) -> None:
+    check_bad(tmp_path, """
+        import torch
+        import torch.nn as nn
+
+        class TwoTower(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.user = nn.Linear(32, 16)
+                self.item = nn.Linear(48, 24)
+                self.head = nn.Linear(32, 1)  # error: CL101
+
+            def forward(self, u, i):
+                return self.head(torch.cat([self.user(u), self.item(i)], dim=-1))
+    """)
+
+
 def test_branches_concatenated_are_not_checked_against_one_branch(tmp_path: Path) -> None:
     check_good(tmp_path, """
         import torch

@@ -1763,11 +1763,19 @@ class Interpreter(KerasSupport, FlaxSupport):
         return tensors, ranks.pop() if len(ranks) == 1 else None, dim
 
     def concatenate(self, args: Arguments, node: Optional[cst.CSTNode], operation: str = "torch.cat") -> Tensor:
-        """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree."""
+        """``torch.cat(tensors, dim)``: sizes add along ``dim``; every other axis must agree.
+        Along a negative ``dim``, the trailing sizes known are enough, whatever the rank."""
         joined = self._joined(args)
-        if joined is None or joined[1] is None or not -joined[1] <= joined[2] < joined[1]:
+        if joined is None:
             return UNKNOWN_TENSOR
         tensors, rank, dim = joined
+        if rank is None and dim < 0:
+            width = min(len(t.dims) for t in tensors)
+            trailing = [Tensor(width, t.dims[len(t.dims) - width:], t.origin) for t in tensors]
+            output = self.concatenate(Arguments([ListValue(trailing), dim]), node) if -dim <= width else UNKNOWN_TENSOR
+            return Tensor(None, output.dims, note=output.note) if output.rank is not None else UNKNOWN_TENSOR
+        if rank is None or not -rank <= dim < rank:
+            return UNKNOWN_TENSOR
         axis = dim - rank if dim >= 0 else dim
         self._record_operands(operation, tensors, axis, node)
         total: Any = 0

@@ -28,8 +28,7 @@ class ReshapeMismatch(Rule):
 
     ## Example
     ```python
-    head = nn.Sequential(nn.Conv2d(64, 3 * 3, 3, padding=1), nn.PixelShuffle(3))  # 9 = 1 × 3²
-    up = nn.Sequential(nn.Conv2d(64, 3 * 2, 3, padding=1), nn.PixelShuffle(2))    # 6 is not a multiple of 4
+    up = nn.Sequential(nn.Conv2d(64, 3 * 2, 3, padding=1), nn.PixelShuffle(2))  # 6 is no multiple of 2²
     ```
 
     ## Use instead
