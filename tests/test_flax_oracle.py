@@ -2,43 +2,36 @@
 
 ``expect=runs``: ``model.init`` on ``input=`` succeeds, and convlint's summary gives the size of
 the ``params`` collection, in total and module by module. ``expect=fails``: ``init`` raises the
-error JAX gives for shapes that do not fit (a TypeError for operands that do not broadcast, a
-ValueError from Flax's own checks).
+error JAX gives for shapes that do not fit.
 
-flax is imported unconditionally: there is no skip when it is missing, on purpose.
+Flax runs in a process of its own (``flax_oracle_worker.py``): JAX's threads must not be
+inherited by the worker processes other tests fork. flax is required: a missing one fails the
+worker, on purpose.
 """
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from convlint.analysis.imports import Project
 from convlint.summary import summarize
 from fixture_oracles import FLAX_FIXTURES, REPO_ROOT, all_oracles
-from test_oracle import imported
 
 ORACLES = all_oracles(FLAX_FIXTURES)
-MODEL_ERRORS = (TypeError, ValueError)
+WORKER = Path(__file__).with_name("flax_oracle_worker.py")
 
 
-def init(oracle):
-    """The oracle's ``params`` collection, or the error ``init`` raised."""
-    with imported(oracle.path) as module:
-        model = eval(compile(oracle.build, oracle.id, "eval"), dict(vars(module)))
-        try:
-            variables = model.init(jax.random.PRNGKey(0), jnp.ones(oracle.input))
-        except MODEL_ERRORS as error:
-            return None, error
-    return variables["params"], None
-
-
-def module_sizes(tree):
-    """The number of parameters of each module of a params tree (a dict holding arrays)."""
-    arrays = [leaf for leaf in tree.values() if not isinstance(leaf, dict)]
-    own = [sum(int(leaf.size) for leaf in arrays)] if arrays else []
-    return own + [size for child in tree.values() if isinstance(child, dict) for size in module_sizes(child)]
+@pytest.fixture(scope="module")
+def flax_results():
+    requests = [(str(oracle.path), oracle.build, list(oracle.input)) for oracle in ORACLES]
+    done = subprocess.run([sys.executable, str(WORKER)], input=json.dumps(requests), capture_output=True,
+                          text=True, timeout=600, check=True)
+    return {oracle.id: result for oracle, result in zip(ORACLES, json.loads(done.stdout))}
 
 
 def test_both_labels_are_proved():
@@ -47,8 +40,8 @@ def test_both_labels_are_proved():
 
 
 @pytest.mark.parametrize("oracle", ORACLES, ids=lambda oracle: oracle.id)
-def test_label(oracle):
-    _, error = init(oracle)
+def test_label(flax_results, oracle):
+    error = flax_results[oracle.id]["error"]
     if oracle.expect == "runs":
         assert error is None, f"{oracle.id}: labelled runs, but Flax raised {error}"
     else:
@@ -56,11 +49,11 @@ def test_label(oracle):
 
 
 @pytest.mark.parametrize("oracle", [o for o in ORACLES if o.expect == "runs"], ids=lambda oracle: oracle.id)
-def test_parameter_counts_are_flax_own(oracle):
-    params, _ = init(oracle)
+def test_parameter_counts_are_flax_own(flax_results, oracle):
+    result = flax_results[oracle.id]
     [summary] = summarize(Project([REPO_ROOT]), oracle.path, expression=oracle.build, input_shape=oracle.input)
     count = summary.count
-    assert count.total == sum(int(leaf.size) for leaf in jax.tree_util.tree_leaves(params)), count.unresolved
+    assert count.total == result["total"], count.unresolved
     ours = sorted(row.count.params for row in count.rows if row.count.params)
-    assert ours == sorted(size for size in module_sizes(params) if size), [
+    assert ours == sorted(size for size in result["modules"] if size), [
         (row.path, row.type_name, row.count.formula) for row in count.rows]
