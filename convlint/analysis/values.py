@@ -13,42 +13,41 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple, Union
 
 
-class _Unknown:
-    """The value of everything the analysis cannot see."""
+class _Singleton:
+    """A value of which there is one instance, which pickles back to itself (the worker
+    processes and the cache compare it by identity)."""
 
-    _instance: Optional["_Unknown"] = None
+    _name = ""
 
-    def __new__(cls) -> "_Unknown":
-        if cls._instance is None:
+    def __new__(cls) -> "_Singleton":
+        if "_instance" not in cls.__dict__:
             cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
+        return cls.__dict__["_instance"]
 
     def __reduce__(self) -> str:
+        return self._name
+
+
+class _Unknown(_Singleton):
+    """The value of everything the analysis cannot see."""
+
+    _name = "UNKNOWN"
+
+    def __repr__(self) -> str:
         return "UNKNOWN"
 
 
 UNKNOWN = _Unknown()
 
 
-class _Undefined:
+class _Undefined(_Singleton):
     """A size the model itself leaves open: Keras's ``None`` in ``Input(shape=(None, None, 3))``,
     fixed only by each batch. Unlike UNKNOWN it is known to be no number at all."""
 
-    _instance: Optional["_Undefined"] = None
-
-    def __new__(cls) -> "_Undefined":
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    _name = "UNDEFINED"
 
     def __repr__(self) -> str:
         return "None"
-
-    def __reduce__(self) -> str:
-        return "UNDEFINED"
 
 
 UNDEFINED = _Undefined()
