@@ -529,14 +529,17 @@ def weights_axis(layer: Layer, tensor: Tensor) -> Optional[int]:
     return None
 
 
-def _reshape(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
-    """Keras's ``Reshape(target_shape)``: the batch axis is kept, a -1 takes what is left."""
+def _reshape(layer: Layer, tensor: Tensor) -> Outcome:
+    """Keras's ``Reshape(target_shape)``: the batch axis is kept, and each sample's elements are
+    regrouped as ``x.view`` does (a -1 takes what is left)."""
     sizes = shape_of(layer.argument("target_shape"))
     if sizes is None:
         return Tensor(None, ()), []
-    if -1 in sizes:
-        sizes = tuple(UNKNOWN if size == -1 else size for size in sizes)
-    return Tensor(len(sizes) + 1, (tensor.axis(0),) + sizes, layer, rank_certain=True), []
+    sample = Tensor(tensor.rank - 1, tensor.dims[1:]) if tensor.rank else Tensor(None, ())
+    reshaped, unfits = reshape(sample, sizes)
+    if reshaped.rank is None:
+        return Tensor(None, ()), list(unfits)
+    return Tensor(reshaped.rank + 1, (tensor.axis(0),) + reshaped.dims, layer, rank_certain=True), list(unfits)
 
 
 def _embedding(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
