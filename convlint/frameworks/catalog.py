@@ -68,6 +68,9 @@ class LayerSpec:
     #: Normalizes away a per-channel constant (subtracts the batch mean): a bias right before
     #: it is wasted.
     cancels_bias: bool = False
+    #: (count, parts) argument pairs the framework requires to divide evenly: a conv's channels
+    #: by its groups, attention's width by its heads.
+    divisible: Tuple[Tuple[str, str], ...] = field(default=())
     #: The input ranks PyTorch accepts (batched and unbatched); empty: any.
     ranks: Tuple[int, ...] = field(default=())
     #: Channels on the last axis, as Keras lays out images unless ``data_format`` says otherwise.

@@ -61,6 +61,7 @@ def _conv_family() -> Dict[str, LayerSpec]:
             + (("data_format", None), ("dilation_rate", 1), ("groups", 1)) + _BIAS_AND_REST,
             CONV, spatial_rank=rank, out_param="filters", positive_params=_CONV_POSITIVE, parameters="keras_conv",
             ranks=ranks, channels_last=True, window=_CONV_WINDOW, built_on_call=True,
+            divisible=(("filters", "groups"),),
         )
         specs[f"Conv{rank}DTranspose"] = _spec(
             f"Conv{rank}DTranspose",

@@ -66,6 +66,7 @@ _INSTANCE_NORM = (
 _NORM_STATE = ("affine", "track_running_stats")
 # A conv with zero channels or a zero kernel is built, but fails on its first input.
 _CONV_POSITIVE = ("in_channels", "out_channels", "kernel_size", "groups")
+_CONV_GROUPS = (("in_channels", "groups"), ("out_channels", "groups"))
 
 
 def _conv_family() -> Dict[str, LayerSpec]:
@@ -73,18 +74,19 @@ def _conv_family() -> Dict[str, LayerSpec]:
     for rank in (1, 2, 3):
         specs[f"Conv{rank}d"] = LayerSpec(
             f"Conv{rank}d", _CONV, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE, parameters="conv",
-            ranks=(rank + 1, rank + 2),
+            ranks=(rank + 1, rank + 2), divisible=_CONV_GROUPS,
         )
         specs[f"ConvTranspose{rank}d"] = LayerSpec(
             f"ConvTranspose{rank}d", _CONV_TRANSPOSE, CONV, rank, "in_channels", "out_channels", _CONV_POSITIVE,
-            parameters="conv_transpose", ranks=(rank + 1, rank + 2),
+            parameters="conv_transpose", ranks=(rank + 1, rank + 2), divisible=_CONV_GROUPS,
         )
         specs[f"LazyConv{rank}d"] = LayerSpec(
-            f"LazyConv{rank}d", _CONV[1:], CONV, rank, None, "out_channels", _CONV_POSITIVE[1:]
+            f"LazyConv{rank}d", _CONV[1:], CONV, rank, None, "out_channels", _CONV_POSITIVE[1:],
+            divisible=_CONV_GROUPS[1:],
         )
         specs[f"LazyConvTranspose{rank}d"] = LayerSpec(
             f"LazyConvTranspose{rank}d", _CONV_TRANSPOSE[1:], CONV, rank, None, "out_channels",
-            _CONV_POSITIVE[1:],
+            _CONV_POSITIVE[1:], divisible=_CONV_GROUPS[1:],
         )
     return specs
 
@@ -117,7 +119,7 @@ def _norm_family() -> Dict[str, LayerSpec]:
         "GroupNorm",
         (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + _FACTORY,
         CHANNEL_NORM, None, "num_channels", "num_channels", ("num_groups", "num_channels"), sized_by=("affine",),
-        parameters="group_norm",
+        parameters="group_norm", divisible=(("num_channels", "num_groups"),),
     )
     specs["LayerNorm"] = LayerSpec(
         "LayerNorm",
@@ -161,7 +163,7 @@ _LINEAR = {
         (("embed_dim", REQUIRED), ("num_heads", REQUIRED), ("dropout", 0.0), ("bias", True),
          ("add_bias_kv", False), ("add_zero_attn", False), ("kdim", None), ("vdim", None),
          ("batch_first", False)) + _FACTORY,
-        OPAQUE, parameters="multihead_attention",
+        OPAQUE, parameters="multihead_attention", divisible=(("embed_dim", "num_heads"),),
     ),
     "Embedding": LayerSpec(
         "Embedding",
@@ -185,9 +187,9 @@ _LINEAR = {
     "LSTMCell": LayerSpec("LSTMCell", _CELL + _FACTORY, OPAQUE, parameters="lstm_cell"),
     "GRUCell": LayerSpec("GRUCell", _CELL + _FACTORY, OPAQUE, parameters="gru_cell"),
     "TransformerEncoderLayer": LayerSpec("TransformerEncoderLayer", _TRANSFORMER_LAYER, OPAQUE,
-                                         parameters="transformer_encoder_layer"),
+                                         parameters="transformer_encoder_layer", divisible=(("d_model", "nhead"),)),
     "TransformerDecoderLayer": LayerSpec("TransformerDecoderLayer", _TRANSFORMER_LAYER, OPAQUE,
-                                         parameters="transformer_decoder_layer"),
+                                         parameters="transformer_decoder_layer", divisible=(("d_model", "nhead"),)),
     "Bilinear": LayerSpec(
         "Bilinear",
         (("in1_features", REQUIRED), ("in2_features", REQUIRED), ("out_features", REQUIRED), ("bias", True))

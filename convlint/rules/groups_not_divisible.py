@@ -1,23 +1,14 @@
-"""CL201: a grouped layer whose channel counts are not multiples of its groups."""
+"""CL201: a grouped layer whose channel counts are not multiples of its groups (or attention
+whose width is not a multiple of its heads)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Optional
 
 from convlint.analysis.facts import FileFacts
 from convlint.analysis.objects import Layer
-from convlint.frameworks.catalog import CONV
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import layer_call, provenance
-
-
-def _divisibility_pairs(layer: Layer) -> Tuple[Tuple[str, str], ...]:
-    """(count, groups) argument pairs PyTorch requires to divide evenly."""
-    if layer.spec.kind == CONV:
-        return (("in_channels", "groups"), ("out_channels", "groups"))
-    if layer.spec.name == "GroupNorm":
-        return (("num_channels", "num_groups"),)
-    return ()
 
 
 def _not_divisible(layer: Layer, count_name: str, groups_name: str) -> Optional[str]:
@@ -30,13 +21,15 @@ def _not_divisible(layer: Layer, count_name: str, groups_name: str) -> Optional[
 class GroupsNotDivisible(Rule):
     """
     ## What it does
-    Checks that a convolution's `in_channels` and `out_channels` are multiples of its `groups`,
-    and that a `GroupNorm`'s `num_channels` is a multiple of its `num_groups`.
+    Checks that a convolution's `in_channels` and `out_channels` are multiples of its `groups`
+    (a Keras conv's `filters`), that a `GroupNorm`'s `num_channels` is a multiple of its
+    `num_groups`, and that attention's `embed_dim` (a transformer layer's `d_model`) is a multiple
+    of its number of heads.
 
     ## Why is this bad?
     PyTorch refuses to build such a layer (`ValueError: in_channels must be divisible by
-    groups`); in a model built from a config, the failing combination is often not the one the
-    author tried.
+    groups`, `AssertionError: embed_dim must be divisible by num_heads`); in a model built from
+    a config, the failing combination is often not the one the author tried.
 
     ## Example
     ```python
@@ -67,6 +60,12 @@ class GroupsNotDivisible(Rule):
         "import torch.nn as nn\n"
         "norm = nn.GroupNorm(3, 64)  # error: CL201\n",
         "import torch.nn as nn\n"
+        "attention = nn.MultiheadAttention(embed_dim=100, num_heads=8)  # error: CL201\n",
+        "import torch.nn as nn\n"
+        "encoder = nn.TransformerEncoderLayer(d_model=300, nhead=8)  # error: CL201\n",
+        "from keras import layers\n"
+        "conv = layers.Conv2D(10, 3, groups=4)  # error: CL201\n",
+        "import torch.nn as nn\n"
         "class Block(nn.Module):\n"
         "    def __init__(self, channels=48, groups=32):\n"
         "        super().__init__()\n"
@@ -78,7 +77,7 @@ class GroupsNotDivisible(Rule):
             layer = fact.layer
             problems = [
                 (groups_name, problem)
-                for count_name, groups_name in _divisibility_pairs(layer)
+                for count_name, groups_name in layer.spec.divisible
                 for problem in [_not_divisible(layer, count_name, groups_name)]
                 if problem
             ]
