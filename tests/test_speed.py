@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -262,6 +264,85 @@ def test_corrupt_entry_is_ignored_and_rewritten(tmp_path):
     for entry in entries:
         json.loads(entry.read_bytes())  # rewritten whole
     assert cached_lint(tmp_path)[0].stats["cached"] == 3
+
+
+@pytest.mark.parametrize("corrupt", [
+    b"\x00\xff" * 10,
+    b"[]",
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": [], "diagnostics": []}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, "diagnostics": [[1]]}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, '
+    b'"diagnostics": [[1, 1, 1, 2, "CL999", "no such rule", "error", null]]}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, '
+    b'"diagnostics": [[1, 1, 1, 2, "CL101", "a severity no format knows", "fatal", null]]}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, '
+    b'"diagnostics": [[1, 1, 1, 2, "CL101", "a fix of the wrong shape", "error", [1]]]}',
+], ids=["binary", "not-an-object", "dependencies-not-a-mapping", "short-diagnostic", "unknown-code",
+        "unknown-severity", "bad-fix"])
+def test_entry_of_the_wrong_shape_is_ignored_and_rewritten(tmp_path, corrupt):
+    """Entries that parse but hold what no run writes (a disk error, an edit, another tool):
+    each is a miss, never a crash later in a report format, and is rewritten."""
+    write(tmp_path, PROJECT)
+    _, first = cached_lint(tmp_path)
+    net = tmp_path / "pkg" / "net.py"
+    cache = Cache.for_run(settings_for(tmp_path, CHANNELS), tmp_path)
+    entry = cache._entry(str(net.resolve()))
+    stored = json.loads(entry.read_bytes())
+    entry.write_bytes(corrupt % {b"path": stored["path"].encode(), b"content": stored["content"].encode()})
+    linter, second = cached_lint(tmp_path)
+    assert second == first and linter.stats["cached"] == 2
+    assert json.loads(entry.read_bytes()) == stored
+
+
+def _convlint(root: Path, *args: str) -> "subprocess.Popen[str]":
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+               GIT_CEILING_DIRECTORIES=str(root.parent))
+    env.pop("CONVLINT_NO_CACHE", None)
+    return subprocess.Popen([sys.executable, "-m", "convlint", "--select", ",".join(EVERY_RULE), *args],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_runs_at_once_share_one_cache(tmp_path):
+    """Two processes on one tree with one cache folder, several times (cold, warm, half of the
+    entries gone, a file changed): each prints what a run without the cache prints, and the
+    cache is left whole, every entry readable and used by the next run."""
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, root)
+    cache_dir = tmp_path / "cache"
+
+    def expected() -> str:
+        plain = _convlint(root, "--no-cache", ".")
+        out, err = plain.communicate(timeout=120)
+        assert err == "" and plain.returncode == 1
+        return out
+
+    def together(want: str) -> None:
+        runs = [_convlint(root, "--cache-dir", str(cache_dir), ".") for _ in range(2)]
+        for run in runs:
+            out, err = run.communicate(timeout=120)
+            assert (err, run.returncode) == ("", 1) and out == want
+
+    want = expected()
+    assert want.count("\n") > 20
+    together(want)  # both cold: every entry written twice, at once
+    together(want)  # both warm
+    entries = sorted(cache_dir.rglob("*.json"))
+    for entry in entries[::2]:
+        entry.unlink()
+    together(want)
+    changed = root / "torch" / "mlp_good.py"
+    changed.write_text(changed.read_text() + "bad = nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 6))\n")
+    want = expected()
+    together(want)
+    assert not list(cache_dir.rglob("*.part")), "a temporary file was left behind"
+    entries = sorted(cache_dir.rglob("*.json"))
+    assert len(entries) == len(discover([root], settings_for(root)))
+    for entry in entries:
+        assert json.loads(entry.read_bytes())["format"] == 1
+    settings = load_settings(root, isolated=True, overrides={"select": list(EVERY_RULE), "cache-dir": str(cache_dir)})
+    warm = Linter(settings, root, cache=Cache.for_run(settings, root))
+    warm.lint_paths(discover([root], settings))
+    assert warm.stats["cached"] == warm.stats["files"]
 
 
 def test_settings_and_code_pick_the_cache_folder(tmp_path):
