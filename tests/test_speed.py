@@ -366,24 +366,16 @@ def test_cache_dir_setting(tmp_path):
 # --------------------------------------------------------------------- the time limit
 
 
-def test_timeout_skips_the_file_with_cl005(tmp_path, monkeypatch):
+def test_timeout_skips_the_file_with_cl005(tmp_path, slow_file):
     write(tmp_path, PROJECT)
     write(tmp_path, {"pkg/slow.py": "import torch\n"})
-    real = runner.analyse
-
-    def slow_for_one(project, source, **options):
-        if source.path.name == "slow.py":
-            time.sleep(5)
-        return real(project, source, **options)
-
-    monkeypatch.setattr(runner, "analyse", slow_for_one)
     started = time.monotonic()
     linter, found = cached_lint(tmp_path, timeout=0.3)
     assert time.monotonic() - started < 4
     assert [(d.path, d.code) for d in found] == [("pkg/slow.py", "CL005")]
     assert "skipped" in found[0].message and "0.3 s" in found[0].message
     # Not cached: the next run tries again (and, with time enough, analyses it).
-    monkeypatch.setattr(runner, "analyse", real)
+    slow_file()
     linter, again = cached_lint(tmp_path, timeout=0.3)
     assert again == [] and linter.stats["cached"] == 3
 
@@ -395,17 +387,9 @@ def test_timeout_is_off_by_default_in_selection(tmp_path, monkeypatch):
     assert Linter(settings, tmp_path, timeout=0.2).lint_paths([tmp_path / "slow.py"]) == []
 
 
-def test_timeout_in_a_worker(tmp_path, small_pool, monkeypatch):
+def test_timeout_in_a_worker(tmp_path, small_pool, slow_file):
     write(tmp_path, PROJECT)
     write(tmp_path, {"pkg/slow.py": "import torch\n"})
-    real = runner.analyse
-
-    def slow_for_one(project, source, **options):
-        if source.path.name == "slow.py":
-            time.sleep(5)
-        return real(project, source, **options)
-
-    monkeypatch.setattr(runner, "analyse", slow_for_one)  # fork: the workers inherit it
     if "fork" not in __import__("multiprocessing").get_all_start_methods():
         pytest.skip("needs fork")
     write(tmp_path, {f"pkg/more{i}.py": "import torch\n" for i in range(3)})

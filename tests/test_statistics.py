@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
-from pathlib import Path
 
 import pytest
 
@@ -31,19 +29,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     return tmp_path
-
-
-@pytest.fixture
-def slow_file(monkeypatch):
-    """``slow.py`` takes five seconds to analyse: past any ``--timeout`` below."""
-    real = runner.analyse
-
-    def slow_for_one(project, source, **options):
-        if source.path.name == "slow.py":
-            time.sleep(5)
-        return real(project, source, **options)
-
-    monkeypatch.setattr(runner, "analyse", slow_for_one)
 
 
 def run(capsys, *args: str):
