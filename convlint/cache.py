@@ -32,7 +32,8 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from convlint import __version__
 from convlint.config import Settings
-from convlint.diagnostics import Diagnostic, Edit, Fix
+from convlint.diagnostics import ERROR, WARNING, Diagnostic, Edit, Fix
+from convlint.rules import RULES_BY_CODE
 
 DEFAULT_FOLDER = ".convlint_cache"
 #: Settings that cannot change what a file's analysis reports.
@@ -190,4 +191,6 @@ def _diagnostic(item: List[Any]) -> Diagnostic:
     for number in (line, column, end_line, end_column):
         if not isinstance(number, int):
             raise TypeError("not a position")
-    return Diagnostic("", line, column, end_line, end_column, str(code), str(message), str(severity), fix)
+    if code not in RULES_BY_CODE or severity not in (ERROR, WARNING) or not isinstance(message, str):
+        raise TypeError("not a diagnostic of this convlint")  # the report formats would fail on it
+    return Diagnostic("", line, column, end_line, end_column, code, message, severity, fix)

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from convlint import __version__, summary
 from convlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_config, load_settings
 from convlint.files import UsageError, discover
-from convlint.report import render
+from convlint.report import render, statistics
 from convlint.rules import ALL_RULES, RULES_BY_CODE
 from convlint.cache import Cache
 from convlint.runner import DEFAULT_TIMEOUT, Linter
@@ -46,6 +46,9 @@ def _check_parser() -> argparse.ArgumentParser:
                         help="globs to exclude in addition to the configured ones")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, help="how to print diagnostics (default: text)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when diagnostics are found")
+    parser.add_argument("--statistics", action="store_true",
+                        help="print the number of diagnostics per rule instead of the diagnostics (text or json); "
+                        "files skipped at the time limit are counted under CL005 even when it is not selected")
     parser.add_argument("--force-exclude", action="store_true",
                         help="apply excludes to files named on the command line too (for pre-commit)")
     parser.add_argument("--stdin-filename", type=Path,
@@ -96,6 +99,9 @@ def check(argv: Sequence[str]) -> int:
     args = _check_parser().parse_args(argv)
     cwd = Path.cwd()
     settings = _settings(args, cwd)
+    if args.statistics and settings.output_format not in statistics.FORMATS:
+        raise UsageError(f"`--statistics` prints {' or '.join(statistics.FORMATS)}, not "
+                         f"`{settings.output_format}`")
     use_cache = not args.no_cache and os.environ.get("CONVLINT_NO_CACHE", "") in ("", "0", "false")
     cache = Cache.for_run(settings, cwd) if use_cache else None
     linter = Linter(settings, cwd, jobs=args.jobs, cache=cache, timeout=args.timeout)
@@ -107,7 +113,10 @@ def check(argv: Sequence[str]) -> int:
     else:
         files = discover(args.paths or [Path(".")], settings, force_exclude=args.force_exclude)
         diagnostics = linter.lint_paths(files)
-    sys.stdout.write(render(settings.output_format, diagnostics, cwd))
+    if args.statistics:
+        sys.stdout.write(statistics.render(settings.output_format, diagnostics, linter.unreported_skips))
+    else:
+        sys.stdout.write(render(settings.output_format, diagnostics, cwd))
     if diagnostics and not args.exit_zero:
         return EXIT_FOUND
     return EXIT_CLEAN

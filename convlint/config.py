@@ -61,6 +61,12 @@ class Settings:
         ignored = _per_file_ignored(self.per_file_ignores, _absolute(self.root), _absolute(path))
         return not any(_selects(selector, code) for selector in ignored)
 
+    def is_ignored(self, code: str, path: Path) -> bool:
+        """Whether ``ignore`` or ``per-file-ignores`` name rule ``code`` for ``path`` (by a prefix
+        or ``ALL`` too): said outright, which not selecting a rule does not."""
+        ignored = self.ignore + _per_file_ignored(self.per_file_ignores, _absolute(self.root), _absolute(path))
+        return any(_selects(selector, code) for selector in ignored)
+
     def models_for(self, path: Path) -> Tuple[Tuple[str, Mapping[str, Any]], ...]:
         """The ``[tool.convlint.models]`` entries of ``path``: (expression, entry)."""
         target = Path(_absolute(path))

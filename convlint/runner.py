@@ -67,12 +67,13 @@ def _is_below(path: Path, folder: Path) -> bool:
 @dataclass
 class FileResult:
     """What linting one file gave: its diagnostics, the files its analysis consulted (for the
-    cache), and whether the result may be cached (not after a timeout, which depends on the
-    machine)."""
+    cache), whether the result may be cached (not after a timeout, which depends on the
+    machine), and a skip (CL005) that is counted but not reported, CL005 not being selected."""
 
     diagnostics: List[Diagnostic]
     dependencies: FrozenSet[str] = frozenset()
     cacheable: bool = True
+    unreported_skip: Optional[Diagnostic] = None
 
 
 class AnalysisTimeout(BaseException):
@@ -102,6 +103,9 @@ class Linter:
         #: What the last ``lint_paths`` did, for measurements: files read, found in the cache,
         #: set aside by the prefilter, analysed, and the processes used.
         self.stats: Dict[str, int] = {}
+        #: The files the last run skipped at the time limit while CL005 was not selected: a CL005
+        #: diagnostic each, for ``--statistics``, which counts them (unless CL005 is ignored).
+        self.unreported_skips: List[Diagnostic] = []
 
     @property
     def search_roots(self) -> List[Path]:
@@ -122,7 +126,9 @@ class Linter:
 
     def lint_bytes(self, path: Path, data: bytes) -> List[Diagnostic]:
         """Lint ``data`` as the content of ``path`` (which need not exist: standard input)."""
-        return self._lint_data(path, data).diagnostics
+        result = self._lint_data(path, data)
+        self.unreported_skips = [result.unreported_skip] if result.unreported_skip else []
+        return result.diagnostics
 
     def _lint_data(self, path: Path, data: bytes) -> FileResult:
         """Everything after reading: exemption, decoding, the prefilter, the analysis."""
@@ -160,8 +166,11 @@ class Linter:
         except AnalysisTimeout:
             # The project may be left half-way through a module: start afresh for what follows.
             self.project = Project(search_roots=self.search_roots)
-            detail = f"more than {self.timeout:g} s"
-            return FileResult(self._file_error(shown, rules, "CL005", detail), cacheable=False)
+            skip = self._file_diagnostic(shown, "CL005", f"more than {self.timeout:g} s")
+            if any(rule.code == "CL005" for rule in rules):
+                return FileResult([skip], cacheable=False)
+            counted = not self.settings.is_ignored("CL005", path)
+            return FileResult([], cacheable=False, unreported_skip=skip if counted else None)
 
     def _analyse(self, path: Path, text: str, shown: str, rules: Sequence[Rule]) -> List[Diagnostic]:
         try:
@@ -191,9 +200,13 @@ class Linter:
                     column: int = 1) -> List[Diagnostic]:
         if code not in {rule.code for rule in rules}:
             return []
+        return [self._file_diagnostic(shown, code, detail, line, column)]
+
+    @staticmethod
+    def _file_diagnostic(shown: str, code: str, detail: str, line: int = 1, column: int = 1) -> Diagnostic:
         rule = RULES_BY_CODE[code]
         message = rule.summary.format(detail=" ".join(detail.split()))
-        return [Diagnostic(shown, line, column, line, column + 1, code, message, rule.severity)]
+        return Diagnostic(shown, line, column, line, column + 1, code, message, rule.severity)
 
     def _diagnostics(self, shown: str, source: ModuleSource, facts: FileFacts,
                      rules: Sequence[Rule]) -> List[Diagnostic]:
@@ -268,9 +281,13 @@ class Linter:
                 [(index, self.analyse_text(path, text))],
                 _in_pool(self, [(index, path, text) for index, path, text, _ in pending[1:]], jobs))
         contents = {index: content for index, _, _, content in pending}
+        skips = []
         for index, result in analysed:
             self._keep(results, index, paths[index], contents[index], result)
+            if result.unreported_skip is not None:
+                skips.append(result.unreported_skip)
         self.stats = stats
+        self.unreported_skips = sorted(skips, key=Diagnostic.sort_key)
         diagnostics = [d for found in results if found for d in found]
         return sorted(diagnostics, key=Diagnostic.sort_key)
 

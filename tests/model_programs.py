@@ -1,27 +1,31 @@
 """Random PyTorch model programs whose verdict is known by construction.
 
-A program is ``class Net(nn.Module)``: a chain of stages (convolutions, norms, activations,
-helper functions, custom blocks, ResNet's ``_make_layer`` with ``self.inplanes``, loops,
-comprehensions, branches on known and unknown conditions, a classifier head) and, in
-``forward``, operations that change the channel count (``torch.cat``, slicing, ``chunk``,
-``pixel_shuffle``, ``mean``) or keep it. Every channel count is a ``Width``: a literal, a linear
-form of the constructor parameter ``c`` (a positive symbol when ``c`` has no default), or a value
-the analysis cannot see (an unresolvable import, an environment variable), written out in one
-of many ways (module constants, lists, dicts, locals, attributes, arithmetic).
+A program is ``class Net(nn.Module)``: a chain of stages (convolutions, strided and transposed
+ones too, grouped convolutions and GroupNorm, norms, activations, helper functions, custom
+blocks, ResNet's ``_make_layer`` with ``self.inplanes``, loops, comprehensions, branches on
+known and unknown conditions, a layer called twice, concatenated branches, a classifier head
+with or without pooling) and, in ``forward``, operations that change the channel count
+(``torch.cat``, slicing, ``chunk``, ``pixel_shuffle``, ``mean``) or keep it. It is checked on
+its own and as instantiated (at module level, in a builder, by a subclass's ``__init__``). Every
+channel count is a ``Width``: a literal, a linear form of the constructor parameter ``c`` (a
+positive symbol when ``c`` has no default), or a value the analysis cannot see (an unresolvable
+import, an environment variable), written out in one of many ways (module constants, lists,
+dicts, locals, attributes, arithmetic).
 
-Every layer that reads the channels reaching it is a *consumer*. For each consumer and each
-configuration convlint checks (the class with its defaults, each call that instantiates it),
-the generator knows whether the declared width provably differs from the one reaching it
-(convlint must report it), agrees or may agree (convlint must stay silent), or differs in a way
-convlint is allowed but not required to see (an operation it need not model, or a difference
-that no positive ``c`` closes although signs alone do not prove it). It also knows what PyTorch
-does with the values a run would give.
+Every layer that reads the channels reaching it is a *consumer*; a grouped one also declares
+widths that must be multiples of its groups (CL201, which reports known widths only). For each
+consumer and each configuration convlint checks (the class with its defaults, each call that
+instantiates it), the generator knows whether the declared width provably differs from the one
+reaching it (convlint must report it), agrees or may agree (convlint must stay silent), or
+differs in a way convlint is allowed but not required to see (an operation it need not model, or
+a difference that no positive ``c`` closes although signs alone do not prove it). It also knows
+what PyTorch does with the values a run would give.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from hypothesis import strategies as st
 
@@ -91,13 +95,78 @@ class Consumer:
     runs: bool = True
     #: False when it sits in a branch convlint knows is not taken (nor does the run take it).
     analysed: bool = True
+    #: For a grouped layer, its groups, and the widths it declares that must be multiples of them.
+    groups: int = 0
+    grouped: Tuple[Width, ...] = ()
+    #: For a Linear after a flatten without pooling: the channels flattened (``flow`` is the
+    #: features, channels times the spatial size, which convlint does not know).
+    channels: Optional[Width] = None
+
+
+def flattened(channels: Width, declared: Width, c: Optional[int]) -> str:
+    """What convlint may say about ``declared`` features after a flatten of ``channels`` times an
+    unknown spatial size: nothing when they are a multiple of the channels; when they are not,
+    it may say so (the spatial size is a whole number), but need not."""
+    seen = min(channels.seen, declared.seen)
+    if seen == CANNOT:
+        return UNSEEN
+    if c is not None:
+        count, features = channels.at(c), declared.at(c)
+        return UNSEEN if seen != BROKEN and features % count == 0 else EITHER
+    multiple = any(declared.coeff == k * channels.coeff and declared.const == k * channels.const
+                   for k in range(1, declared.coeff + declared.const + 1))
+    return UNSEEN if seen != BROKEN and multiple else EITHER
+
+
+def divisibility(count: Width, groups: int, c: Optional[int]) -> str:
+    """What convlint may say about ``count`` channels in ``groups`` groups (CL201 reports known
+    counts only)."""
+    if count.seen == CANNOT:
+        return UNSEEN
+    if count.seen == BROKEN:
+        return EITHER
+    if c is None and count.coeff:
+        if count.coeff % groups == 0 and count.const % groups == 0:
+            return EQUAL
+        return MAYBE if any(count.at(value) % groups == 0 for value in range(1, groups + 1)) else EITHER
+    if count.at(c if c is not None else 0) % groups == 0:
+        return EQUAL
+    return EITHER if count.seen == MAY else PROVABLE
+
+
+@dataclass(frozen=True)
+class Check:
+    """One layer's check, numbered: the width it declares against the one reaching it, and, for a
+    grouped layer, the divisibility of its channels by its groups."""
+
+    line: int
+    others: Tuple[int, ...]
+    flow: Width
+    declared: Width
+    what: str
+    #: Whether the run (in an environment that sets none of the variables read) reaches it.
+    runs: bool
+    groups: int = 0
+    grouped: Tuple[Width, ...] = ()
+    channels: Optional[Width] = None
+
+    def verdicts(self, c: Optional[int]) -> Tuple[str, ...]:
+        found = (relation(self.flow, self.declared, c) if self.channels is None
+                 else flattened(self.channels, self.declared, c))
+        return (found, *(divisibility(width, self.groups, c) for width in self.grouped))
+
+    def fails_at(self, c: int) -> bool:
+        """Whether PyTorch fails to build the layer (groups) or to run it (widths) with ``c``."""
+        if not self.runs:
+            return False
+        return self.flow.at(c) != self.declared.at(c) or any(width.at(c) % self.groups for width in self.grouped)
 
 
 @dataclass
 class Program:
     source: str
-    #: (line, other lines, flow, declared, what, runs at run time); only those convlint analyses
-    consumers: List[Tuple[int, Tuple[int, ...], Width, Width, str, bool]]
+    #: The checks of the layers convlint analyses.
+    checks: List[Check]
     #: What convlint checks: (c or None for a symbol, the line of the call that made it, or None).
     configs: List[Tuple[Optional[int], Optional[int]]]
     #: The value of ``c`` to build the model with in PyTorch.
@@ -105,32 +174,41 @@ class Program:
     #: Input channels for PyTorch.
     in_channels: int = 3
 
-    def must_report(self) -> List[Tuple[int, FrozenSet[int], str]]:
-        """Consumers with a provable mismatch in some configuration: (line, lines where a
-        report may land, what)."""
-        return [(line, self._lines(line, others), what)
-                for line, others, flow, declared, what, _ in self.consumers
-                if any(relation(flow, declared, c) == PROVABLE for c, _ in self.configs)]
+    def must_report(self) -> List[Tuple[int, FrozenSet[int], str, str]]:
+        """Checks that provably fail in some configuration: (line, lines where a report may
+        land, what, the code or code prefix the report must have: CL1 for widths that differ,
+        CL201 for groups that do not divide)."""
+        return [(check.line, self._lines(check), check.what, code) for check, code, verdicts in self._verdicts()
+                if PROVABLE in verdicts]
 
-    def may_report_lines(self) -> FrozenSet[int]:
-        lines: set = set()
-        for line, others, flow, declared, _, _ in self.consumers:
-            if any(relation(flow, declared, c) in (PROVABLE, EITHER) for c, _ in self.configs):
-                lines |= self._lines(line, others)
-        return frozenset(lines)
+    def may_report_lines(self) -> Dict[str, FrozenSet[int]]:
+        """Per code (CL1: widths, CL201: groups), the lines where a report may land."""
+        lines: Dict[str, set] = {"CL1": set(), "CL201": set()}
+        for check, code, verdicts in self._verdicts():
+            if {PROVABLE, EITHER} & verdicts:
+                lines[code] |= self._lines(check)
+        return {code: frozenset(found) for code, found in lines.items()}
+
+    def _verdicts(self) -> List[Tuple["Check", str, FrozenSet[str]]]:
+        """Each check's verdicts over the configurations, per code it may be reported under."""
+        found = []
+        for check in self.checks:
+            verdicts = [check.verdicts(c) for c, _ in self.configs]
+            for index, code in enumerate(("CL1", *("CL201" for _ in check.grouped))):
+                found.append((check, code, frozenset(verdict[index] for verdict in verdicts)))
+        return found
 
     def fails_at(self, c: int) -> bool:
-        """Whether PyTorch fails to run the model built with ``c`` (in an environment that sets
-        none of the variables the program reads)."""
-        return any(runs and flow.at(c) != declared.at(c) for _, _, flow, declared, _, runs in self.consumers)
+        """Whether PyTorch fails to build or run the model with ``c``."""
+        return any(check.fails_at(c) for check in self.checks)
 
     @property
     def has_untaken_paths(self) -> bool:
-        """Some consumer is analysed on a path the run does not take (an unknown condition)."""
-        return any(not runs for *_, runs in self.consumers)
+        """Some check is analysed on a path the run does not take (an unknown condition)."""
+        return any(not check.runs for check in self.checks)
 
-    def _lines(self, line: int, others: Tuple[int, ...]) -> FrozenSet[int]:
-        return frozenset((line, *others, *(call for _, call in self.configs if call is not None)))
+    def _lines(self, check: Check) -> FrozenSet[int]:
+        return frozenset((check.line, *check.others, *(call for _, call in self.configs if call is not None)))
 
 
 _HELPERS: Dict[str, List[str]] = {
@@ -213,10 +291,12 @@ class _Writer:
         self.sections["init"].append("    " * self.indent + line)
         return ("init", len(self.sections["init"]) - 1)
 
-    def consumer(self, line: Ref, flow: Width, declared: Width, what: str, via: Tuple[Ref, ...] = ()) -> None:
+    def consumer(self, line: Ref, flow: Width, declared: Width, what: str, via: Tuple[Ref, ...] = (),
+                 groups: int = 0, grouped: Tuple[Width, ...] = (), channels: Optional[Width] = None) -> None:
         if self.chain_lost:
             declared = declared.hidden(MAY)
-        self.consumers.append(Consumer(line, flow, declared, via, what))
+        self.consumers.append(Consumer(line, flow, declared, via, what, groups=groups, grouped=grouped,
+                                       channels=channels))
 
     # -- widths and how they are written ---------------------------------------------------------
 
@@ -328,21 +408,28 @@ class _Writer:
         return tuple(("helpers", start + index) for index in range(len(_HELPERS[name])))
 
 
+#: The stages a chain is built of ("conv" twice: the plain case is the most common in real code).
+STAGES = ("conv", "conv", "bn", "partial_bn", "act", "conv_bn", "block", "residual", "make_layer", "make_stage",
+          "loop", "unknown_loop", "zip_loop", "branch", "op", "depthwise", "popped", "side", "groupnorm",
+          "grouped_conv", "reuse", "inception")
+#: The stages with grouped layers (CL201), and what commonly surrounds them.
+GROUPED_STAGES = ("groupnorm", "grouped_conv", "depthwise", "conv", "act")
+
+
 @st.composite
-def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = None) -> Program:
+def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = None,
+                   kinds: Sequence[str] = STAGES) -> Program:
     """A model program and its verdict. ``plant``: force (True) or forbid (False) one
-    deliberately different declared width; by default either."""
+    deliberately different declared width (or, in a grouped layer, groups that do not divide);
+    by default either. ``kinds``: the stages to build the chain of."""
     symbolic = draw(st.booleans())
     default = None if symbolic else draw(st.sampled_from([8, 16, 32]))
-    instantiate = draw(st.sampled_from(["none", "module", "builder"]))
+    instantiate = draw(st.sampled_from(["none", "module", "builder", "subclass"]))
     call_c = draw(st.sampled_from([4, 8, 16, 32])) if instantiate != "none" else None
     runtime_c = call_c or default or draw(st.sampled_from([4, 8, 16]))
     w = _Writer(draw, runtime_c)
     style = draw(st.sampled_from(["sequential", "module_list", "attributes", "ordered_dict"]))
-    stages = draw(st.lists(st.sampled_from(["conv", "conv", "bn", "partial_bn", "act", "conv_bn", "block",
-                                            "residual", "make_layer", "make_stage", "loop", "unknown_loop",
-                                            "zip_loop", "branch", "op", "depthwise", "popped", "side"]),
-                           min_size=1, max_size=max_stages))
+    stages = draw(st.lists(st.sampled_from(kinds), min_size=1, max_size=max_stages))
     head = draw(st.booleans())
     plant = draw(st.booleans()) if plant is None else plant
     consumers_count = sum(stage not in ("act", "op", "popped") for stage in stages) + head
@@ -386,7 +473,20 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
     add_layer(f"nn.Conv2d(in_channels, {w.expr(stem_out)}, 3, padding=1)")
     flow = stem_out
 
+    spatial = INPUT_SIZE
+
+    def grouping(*widths: Width) -> int:
+        """Groups for a layer with these widths (CL201): dividing them for every c, unless this
+        is the planted consumer, which may get any."""
+        dividing = [g for g in (1, 2, 3, 4, 8) if all(w.coeff % g == 0 and w.const % g == 0 for w in widths)]
+        if plant_at != consumer_index - 1:
+            return draw(st.sampled_from(dividing))
+        return draw(st.sampled_from([g for g in (2, 3, 4, 8) if g not in dividing] or dividing))
+
     def one_stage(stage: str, flow: Width) -> Width:
+        nonlocal spatial
+        if stage in ("reuse", "inception") and style != "attributes":
+            stage = "conv"
         if stage == "act":
             add_layer(draw(st.sampled_from(["nn.ReLU(inplace=True)", "nn.Identity()", "nn.Dropout(0.1)",
                                             "nn.GELU()", "nn.Hardswish()", "nn.Upsample(scale_factor=1)"])))
@@ -411,9 +511,18 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
             kernel = draw(st.sampled_from([1, 3]))
             keywords = draw(st.booleans())
             text_in, text_out = w.expr(declared), w.expr(out)
-            code = (f"nn.Conv2d(in_channels={text_in}, out_channels={text_out}, kernel_size={kernel}, "
-                    f"padding={kernel // 2})" if keywords else
-                    f"nn.Conv2d({text_in}, {text_out}, {kernel}, padding={kernel // 2})")
+            shape = draw(st.sampled_from(["same", "same", "strided", "transposed"]))
+            if shape == "strided":
+                code = f"nn.Conv2d({text_in}, {text_out}, {kernel}, stride=2, padding={kernel // 2})"
+                spatial = (spatial - 1) // 2 + 1
+            elif shape == "transposed" and spatial <= 32:
+                code = f"nn.ConvTranspose2d({text_in}, {text_out}, 2, stride=2)"
+                spatial *= 2
+            elif keywords:
+                code = (f"nn.Conv2d(in_channels={text_in}, out_channels={text_out}, kernel_size={kernel}, "
+                        f"padding={kernel // 2})")
+            else:
+                code = f"nn.Conv2d({text_in}, {text_out}, {kernel}, padding={kernel // 2})"
             w.consumer(add_layer(code), flow, declared, "conv")
             return out
         if stage == "bn":
@@ -450,6 +559,37 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
             method = tuple(("methods", index + 1) for index in range(len(_MAKE_LAYER)))
             w.consumer(line, flow, declared, "make_layer", lines + method)
             return planes
+        if stage == "groupnorm":
+            groups = grouping(declared)
+            line = add_layer(f"nn.GroupNorm({groups}, {w.expr(declared)})")
+            w.consumer(line, flow, declared, "groupnorm", groups=groups, grouped=(declared,))
+            return flow
+        if stage == "grouped_conv":
+            out = w.new_width()
+            groups = grouping(declared, out)
+            line = add_layer(f"nn.Conv2d({w.expr(declared)}, {w.expr(out)}, 3, padding=1, groups={groups})")
+            w.consumer(line, flow, declared, "grouped conv", groups=groups, grouped=(declared, out))
+            return out
+        if stage == "reuse":
+            # One layer called twice: its input must also be its output (unless planted).
+            out = w.new_width() if plant_at == consumer_index - 1 else declared
+            name = w.fresh("shared")
+            line = w.init(f"self.{name} = nn.Conv2d({w.expr(declared)}, {w.expr(out)}, 3, padding=1)")
+            forward.append(f"        x = self.{name}(self.{name}(x))")
+            w.consumer(line, flow, declared, "shared", (("forward", len(forward) - 1),))
+            w.consumer(line, out, declared, "shared again", (("forward", len(forward) - 1),))
+            return out
+        if stage == "inception":
+            # Branches concatenated: their widths add up.
+            outs = [w.new_width() for _ in range(draw(st.integers(2, 3)))]
+            names = []
+            for index, out in enumerate(outs):
+                here = declared if index == 0 or draw(st.booleans()) else next_declared(flow)
+                names.append(w.fresh("branch"))
+                line = w.init(f"self.{names[-1]} = nn.Conv2d({w.expr(here)}, {w.expr(out)}, 1)")
+                w.consumer(line, flow, here, "inception branch")
+            forward.append(f"        x = torch.cat([{', '.join(f'self.{name}(x)' for name in names)}], dim=1)")
+            return Width(sum(o.coeff for o in outs), sum(o.const for o in outs), min(o.seen for o in outs))
         if stage == "make_stage":
             out = w.new_width()
             lines = w.helper("make_stage")
@@ -565,11 +705,13 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
 
     def forward_op(flow: Width) -> Width:
         """An operation in ``forward`` (attributes style), or a module that does the same."""
+        nonlocal spatial
         if style != "attributes":
             options = ["same"] + (["shuffle"] if flow.seen != CANNOT and flow.coeff == 0 and flow.const % 4 == 0 else [])
             kind = draw(st.sampled_from(options))
             if kind == "shuffle":
                 add_layer("nn.PixelShuffle(2)")
+                spatial *= 2
                 return Width(0, flow.const // 4, MAY)
             add_layer(draw(st.sampled_from(["nn.ReLU()", "nn.Sigmoid()", "nn.Softmax(dim=1)", "nn.ChannelShuffle(1)"])))
             return flow
@@ -604,11 +746,25 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
             return Width(0, flow.const // 2, MAY)
         w.imports.add("functional")
         forward.append("        x = F.pixel_shuffle(x, 2)")
+        spatial *= 2
         return Width(0, flow.const // 4, MAY)
 
     for stage in stages:
         flow = one_stage(stage, flow)
-    if head:
+    if head and draw(st.integers(0, 3)) == 0:
+        # Flattened without pooling: the features are channels times a spatial size that
+        # depends on the input, which convlint does not know. Nothing may be claimed.
+        features = Width(flow.coeff * spatial * spatial, flow.const * spatial * spatial, CANNOT)
+        declared = next_declared(features)
+        declared = declared if declared.seen != CANNOT else replace(declared, seen=MUST)
+        if style == "attributes":
+            line = w.init(f"self.fc = nn.Linear({w.expr(declared)}, {CLASSES})")
+            forward += ["        x = torch.flatten(x, 1)", "        x = self.fc(x)"]
+        else:
+            add_layer("nn.Flatten()")
+            line = add_layer(f"nn.Linear({w.expr(declared)}, {CLASSES})")
+        w.consumer(line, features, declared, "flattened linear", channels=flow)
+    elif head:
         declared = next_declared(flow)
         if style == "attributes":
             w.init("self.pool = nn.AdaptiveAvgPool2d(1)")
@@ -640,6 +796,9 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
         call = draw(st.sampled_from([f"Net(c={call_c})", f"Net({call_c})"]))
         if instantiate == "module":
             w.sections["footer"] += ["", f"model = {call}"]
+        elif instantiate == "subclass":
+            w.sections["footer"] += ["", "", "class Wide(Net):", "    def __init__(self):",
+                                     f"        super().__init__({call[4:-1]})"]
         else:
             w.sections["footer"] += ["", "", "def build():", f"    return {call}"]
         configs.append((call_c, ("footer", len(w.sections["footer"]) - 1)))
@@ -679,9 +838,9 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
     def number(ref: Ref) -> int:
         return offsets[ref[0]] + ref[1] + 1
 
-    consumers = [(number(item.line), tuple(number(ref) for ref in item.via), item.flow, item.declared, item.what,
-                  item.runs) for item in w.consumers if item.analysed]
-    return Program("\n".join(lines) + "\n", consumers,
+    checks = [Check(number(item.line), tuple(number(ref) for ref in item.via), item.flow, item.declared, item.what,
+                    item.runs, item.groups, item.grouped, item.channels) for item in w.consumers if item.analysed]
+    return Program("\n".join(lines) + "\n", checks,
                    [(c, number(call) if call else None) for c, call in configs], runtime_c)
 
 

@@ -9,7 +9,6 @@ that a regression fails its test instead of the whole session.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import List, Sequence, Tuple
 
 import pytest
 
+from convlint import cli
 from convlint.analysis.imports import MAX_TOKENS
 from convlint.config import Settings, load_settings
 from convlint.files import discover
@@ -138,13 +138,18 @@ def test_fifty_thousand_line_file_is_analysed_within_its_budget_and_says_where_i
     checked; one below it is not, and CL004 names the statement where the analysis stopped
     (this used to be silent: the module body swallowed its budget)."""
     table = "".join(f"width_{i} = {i % 97 + 1}\n" for i in range(50_000))
+    (tmp_path / "big.py").write_text(HEADER + BAD_MODEL + table + BAD_MODEL)
+    (tmp_path / "model.py").write_text(HEADER + BAD_MODEL)
     started = time.perf_counter()
-    found = lint(tmp_path, (HEADER + BAD_MODEL + table + BAD_MODEL).encode())
+    result = run_cli(tmp_path, "--extend-select", "CL004", ".")
     elapsed = time.perf_counter() - started
-    (model_line, _, model, _), (stop_line, _, budget, note) = found
-    assert (model_line, model, budget, note) == (
-        2, "CL101", "CL004", "Analysis stopped early: more than 150000 interpreter steps")
-    assert 2 < stop_line < 50_003
+    assert (result.stderr, result.returncode) == ("", 1)
+    model, budget, after, total = result.stdout.splitlines()
+    assert model.startswith(f"big.py:2:{BAD_COLUMN}: CL101 ")
+    place, note = budget.split(": ", 1)
+    assert note == "CL004 Analysis stopped early: more than 150000 interpreter steps"
+    assert place.startswith("big.py:") and 2 < int(place.split(":")[1]) < 50_003
+    assert after.startswith(f"model.py:2:{BAD_COLUMN}: CL101 ") and total == "Found 3 errors."
     assert elapsed < 40, f"{elapsed:.1f} s for 50,000 lines"
 
 
@@ -323,25 +328,6 @@ def test_dangling_symlink_is_reported_unreadable(tmp_path):
         ("link.py", "CL002", "The file could not be read: No such file or directory")]
 
 
-def test_unreadable_file_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
-    (tmp_path / "secret.py").write_text("x = 1\n")
-    (tmp_path / "model.py").write_text(HEADER + BAD_MODEL)
-    original = Path.read_bytes
-
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self)
-
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    files = discover([tmp_path], Settings(root=tmp_path))
-    found = Linter(load_settings(tmp_path, isolated=True), tmp_path).lint_paths(files)
-    assert [(d.path, d.line, d.code, d.message) for d in found] == [
-        ("model.py", 2, "CL101", "Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"),
-        ("secret.py", 1, "CL002", "The file could not be read: Permission denied"),
-    ]
-
-
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads every file")
 def test_unreadable_file_on_disk(tmp_path):
     secret = tmp_path / "secret.py"
@@ -407,25 +393,94 @@ def test_pyproject_that_is_a_folder_is_not_a_configuration(tmp_path):
 
 
 def test_one_run_over_every_kind_of_bad_file_reports_each_and_finishes(tmp_path):
+    """The command over a folder holding one file of each kind the list of bad input names (the
+    50,000-line file has a run of its own, above): each gets its diagnostic or none, in one
+    run that exits 1 because of the files that have errors, and 0 with ``--exit-zero``."""
     files = {
         "py2.py": b'print "hello"\n',
         "null.py": b"x = 1\0\n",
         "latin.py": b"x = '\xe9'\n",
-        "deep.py": _deep("parens", 5000).encode(),
-        "huge.py": ("table = [" + ",".join(["1"] * 300_000) + "]\n").encode(),
-        "empty.py": b"",
+        "cookie.py": b"# -*- coding: latin-1 -*-\n" + HEADER.encode() + b"name = '\xe9'\n" + BAD_MODEL.encode(),
+        "bom.py": b"\xef\xbb\xbf" + (HEADER + BAD_MODEL).encode(),
         "crlf.py": (HEADER + BAD_MODEL).replace("\n", "\r\n").encode(),
+        "cr.py": (HEADER + BAD_MODEL).replace("\n", "\r").encode(),
+        "empty.py": b"",
+        "deep.py": _deep("parens", 5000).encode(),
+        "million.py": (HEADER + "table = [" + ",".join(["0"] * 1_000_000) + "]\n" + BAD_MODEL).encode(),
+        "loop.py": (HEADER + "total = 0\nfor i in range(10**9):\n    total += i\n" + BAD_MODEL).encode(),
+        "recursion.py": (HEADER + "def make(n):\n    return [nn.Conv2d(n, n, 3)] + other(n + 1)\n"
+                         "def other(n):\n    return make(n * 2)\nnet = nn.Sequential(*make(3))\n" + BAD_MODEL).encode(),
+        "itself.py": (HEADER + "class A(nn.Module):\n    pass\nB = A\nclass A(B):\n    pass\nC = A\n"
+                      "class A(C, A):\n    pass\na = A()\na(1)\n" + BAD_MODEL).encode(),
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     os.mkfifo(tmp_path / "fifo.py")
-    result = run_cli(tmp_path, ".", "--output-format", "json-lines", timeout=60)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "model.py").write_text(HEADER + BAD_MODEL)
+    os.symlink("..", tmp_path / "pkg" / "loop")  # a directory symlink loop
+    result = run_cli(tmp_path, ".", "--extend-select", "CL004", timeout=60)
     assert result.stderr == "" and result.returncode == 1
-    reported = sorted((Path(d["filename"]).name, d["code"]) for d in map(json.loads, result.stdout.splitlines()))
-    assert reported == [("crlf.py", "CL101"), ("deep.py", "CL001"), ("latin.py", "CL002"), ("null.py", "CL001"),
-                        ("py2.py", "CL001")]
+    mismatch = "CL101 Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line {0}"
+    assert result.stdout.splitlines() == [
+        f"bom.py:2:{BAD_COLUMN}: " + mismatch.format(2),
+        f"cookie.py:4:{BAD_COLUMN}: " + mismatch.format(4),
+        f"cr.py:2:{BAD_COLUMN}: " + mismatch.format(2),
+        f"crlf.py:2:{BAD_COLUMN}: " + mismatch.format(2),
+        "deep.py:1:205: CL001 The file does not parse: too many nested parentheses",
+        f"itself.py:12:{BAD_COLUMN}: " + mismatch.format(12),
+        "latin.py:1:6: CL002 The file could not be read: byte 0xe9 is not valid utf-8, and no coding cookie "
+        "declares another encoding",
+        f"loop.py:5:{BAD_COLUMN}: " + mismatch.format(5),
+        f"million.py:1:1: CL004 Analysis stopped early: the file has more than {MAX_TOKENS:,} tokens "
+        f"({len(files['million.py']):,} characters); files this large are not analysed",
+        "null.py:1:6: CL001 The file does not parse: source code cannot contain null bytes",
+        f"pkg/model.py:2:{BAD_COLUMN}: " + mismatch.format(2),
+        "py2.py:1:1: CL001 The file does not parse: Missing parentheses in call to 'print'. Did you mean print(...)?",
+        "recursion.py:3:35: CL004 Analysis stopped early: call depth limit",
+        "recursion.py:5:12: CL004 Analysis stopped early: call depth limit",
+        f"recursion.py:7:{BAD_COLUMN}: " + mismatch.format(7),
+        "Found 15 errors.",
+    ]
     assert run_cli(tmp_path, ".", "--exit-zero").returncode == 0
-    assert run_cli(tmp_path, "empty.py").returncode == 0
+    empty = run_cli(tmp_path, "empty.py")
+    assert (empty.stdout, empty.returncode) == ("All checks passed!\n", 0)
+
+
+def test_files_unreadable_or_deleted_during_the_run_of_the_command(tmp_path, monkeypatch, capsys):
+    """What the command prints and returns when, between the walk and the reading, one file
+    becomes unreadable and another disappears (as root, no permission keeps a file from being
+    read: the reading is made to fail instead)."""
+    for name in ("a.py", "gone.py", "secret.py", "z.py"):
+        (tmp_path / name).write_text(HEADER + BAD_MODEL)
+    walked = cli.discover
+
+    def walk_then_delete(*args, **options):
+        found = walked(*args, **options)
+        (tmp_path / "gone.py").unlink()
+        return found
+
+    original = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(cli, "discover", walk_then_delete)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert cli.main(["--no-cache", "."]) == 1
+    out, err = capsys.readouterr()
+    mismatch = f"2:{BAD_COLUMN}: CL101 Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"
+    assert (out.splitlines(), err) == ([
+        f"a.py:{mismatch}",
+        "gone.py:1:1: CL002 The file could not be read: No such file or directory",
+        "secret.py:1:1: CL002 The file could not be read: Permission denied",
+        f"z.py:{mismatch}",
+        "Found 4 errors.",
+    ], "")
 
 
 def test_the_files_own_warnings_are_neither_printed_nor_fatal(tmp_path):

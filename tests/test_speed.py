@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -264,6 +266,85 @@ def test_corrupt_entry_is_ignored_and_rewritten(tmp_path):
     assert cached_lint(tmp_path)[0].stats["cached"] == 3
 
 
+@pytest.mark.parametrize("corrupt", [
+    b"\x00\xff" * 10,
+    b"[]",
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": [], "diagnostics": []}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, "diagnostics": [[1]]}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, '
+    b'"diagnostics": [[1, 1, 1, 2, "CL999", "no such rule", "error", null]]}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, '
+    b'"diagnostics": [[1, 1, 1, 2, "CL101", "a severity no format knows", "fatal", null]]}',
+    b'{"format": 1, "path": "%(path)s", "content": "%(content)s", "dependencies": {}, '
+    b'"diagnostics": [[1, 1, 1, 2, "CL101", "a fix of the wrong shape", "error", [1]]]}',
+], ids=["binary", "not-an-object", "dependencies-not-a-mapping", "short-diagnostic", "unknown-code",
+        "unknown-severity", "bad-fix"])
+def test_entry_of_the_wrong_shape_is_ignored_and_rewritten(tmp_path, corrupt):
+    """Entries that parse but hold what no run writes (a disk error, an edit, another tool):
+    each is a miss, never a crash later in a report format, and is rewritten."""
+    write(tmp_path, PROJECT)
+    _, first = cached_lint(tmp_path)
+    net = tmp_path / "pkg" / "net.py"
+    cache = Cache.for_run(settings_for(tmp_path, CHANNELS), tmp_path)
+    entry = cache._entry(str(net.resolve()))
+    stored = json.loads(entry.read_bytes())
+    entry.write_bytes(corrupt % {b"path": stored["path"].encode(), b"content": stored["content"].encode()})
+    linter, second = cached_lint(tmp_path)
+    assert second == first and linter.stats["cached"] == 2
+    assert json.loads(entry.read_bytes()) == stored
+
+
+def _convlint(root: Path, *args: str) -> "subprocess.Popen[str]":
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+               GIT_CEILING_DIRECTORIES=str(root.parent))
+    env.pop("CONVLINT_NO_CACHE", None)
+    return subprocess.Popen([sys.executable, "-m", "convlint", "--select", ",".join(EVERY_RULE), *args],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_runs_at_once_share_one_cache(tmp_path):
+    """Two processes on one tree with one cache folder, several times (cold, warm, half of the
+    entries gone, a file changed): each prints what a run without the cache prints, and the
+    cache is left whole, every entry readable and used by the next run."""
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, root)
+    cache_dir = tmp_path / "cache"
+
+    def expected() -> str:
+        plain = _convlint(root, "--no-cache", ".")
+        out, err = plain.communicate(timeout=120)
+        assert err == "" and plain.returncode == 1
+        return out
+
+    def together(want: str) -> None:
+        runs = [_convlint(root, "--cache-dir", str(cache_dir), ".") for _ in range(2)]
+        for run in runs:
+            out, err = run.communicate(timeout=120)
+            assert (err, run.returncode) == ("", 1) and out == want
+
+    want = expected()
+    assert want.count("\n") > 20
+    together(want)  # both cold: every entry written twice, at once
+    together(want)  # both warm
+    entries = sorted(cache_dir.rglob("*.json"))
+    for entry in entries[::2]:
+        entry.unlink()
+    together(want)
+    changed = root / "torch" / "mlp_good.py"
+    changed.write_text(changed.read_text() + "bad = nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 6))\n")
+    want = expected()
+    together(want)
+    assert not list(cache_dir.rglob("*.part")), "a temporary file was left behind"
+    entries = sorted(cache_dir.rglob("*.json"))
+    assert len(entries) == len(discover([root], settings_for(root)))
+    for entry in entries:
+        assert json.loads(entry.read_bytes())["format"] == 1
+    settings = load_settings(root, isolated=True, overrides={"select": list(EVERY_RULE), "cache-dir": str(cache_dir)})
+    warm = Linter(settings, root, cache=Cache.for_run(settings, root))
+    warm.lint_paths(discover([root], settings))
+    assert warm.stats["cached"] == warm.stats["files"]
+
+
 def test_settings_and_code_pick_the_cache_folder(tmp_path):
     write(tmp_path, PROJECT)
     one = settings_fingerprint(settings_for(tmp_path), tmp_path)
@@ -285,24 +366,16 @@ def test_cache_dir_setting(tmp_path):
 # --------------------------------------------------------------------- the time limit
 
 
-def test_timeout_skips_the_file_with_cl005(tmp_path, monkeypatch):
+def test_timeout_skips_the_file_with_cl005(tmp_path, slow_file):
     write(tmp_path, PROJECT)
     write(tmp_path, {"pkg/slow.py": "import torch\n"})
-    real = runner.analyse
-
-    def slow_for_one(project, source, **options):
-        if source.path.name == "slow.py":
-            time.sleep(5)
-        return real(project, source, **options)
-
-    monkeypatch.setattr(runner, "analyse", slow_for_one)
     started = time.monotonic()
     linter, found = cached_lint(tmp_path, timeout=0.3)
     assert time.monotonic() - started < 4
     assert [(d.path, d.code) for d in found] == [("pkg/slow.py", "CL005")]
     assert "skipped" in found[0].message and "0.3 s" in found[0].message
     # Not cached: the next run tries again (and, with time enough, analyses it).
-    monkeypatch.setattr(runner, "analyse", real)
+    slow_file()
     linter, again = cached_lint(tmp_path, timeout=0.3)
     assert again == [] and linter.stats["cached"] == 3
 
@@ -314,17 +387,9 @@ def test_timeout_is_off_by_default_in_selection(tmp_path, monkeypatch):
     assert Linter(settings, tmp_path, timeout=0.2).lint_paths([tmp_path / "slow.py"]) == []
 
 
-def test_timeout_in_a_worker(tmp_path, small_pool, monkeypatch):
+def test_timeout_in_a_worker(tmp_path, small_pool, slow_file):
     write(tmp_path, PROJECT)
     write(tmp_path, {"pkg/slow.py": "import torch\n"})
-    real = runner.analyse
-
-    def slow_for_one(project, source, **options):
-        if source.path.name == "slow.py":
-            time.sleep(5)
-        return real(project, source, **options)
-
-    monkeypatch.setattr(runner, "analyse", slow_for_one)  # fork: the workers inherit it
     if "fork" not in __import__("multiprocessing").get_all_start_methods():
         pytest.skip("needs fork")
     write(tmp_path, {f"pkg/more{i}.py": "import torch\n" for i in range(3)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import List, Sequence
 
 from convlint.diagnostics import Diagnostic
 
@@ -19,11 +19,15 @@ def concise(diagnostic: Diagnostic, mark_fix: bool = True) -> str:
 def render(diagnostics: Sequence[Diagnostic]) -> str:
     if not diagnostics:
         return "All checks passed!\n"
-    lines = [concise(diagnostic) for diagnostic in diagnostics]
+    return "\n".join([*(concise(diagnostic) for diagnostic in diagnostics), *summary(diagnostics)]) + "\n"
+
+
+def summary(diagnostics: Sequence[Diagnostic]) -> List[str]:
+    """``Found N errors.`` and how many are fixable, under the diagnostics or their statistics."""
     # Like ruff, every finding counts as an error here, warnings included.
     count = len(diagnostics)
-    lines.append(f"Found {count} error{'' if count == 1 else 's'}.")
+    lines = [f"Found {count} error{'' if count == 1 else 's'}."]
     fixable = sum(diagnostic.fix is not None for diagnostic in diagnostics)
     if fixable:
         lines.append(f"[*] {fixable} fixable with the `--fix` option.")
-    return "\n".join(lines) + "\n"
+    return lines

@@ -13,7 +13,12 @@ class AnalysisTimeoutRule(Rule):
     limit (`--timeout`, 60 seconds by default). Nothing else is reported for that file: what
     the analysis found before the limit depends on the speed of the machine, and a result that
     changes from one run to the next would be worse than none. The rest of the run goes on.
-    Off by default.
+
+    Off by default, and then a skipped file neither prints a diagnostic nor fails the run; but
+    `--statistics` still counts it under CL005, so that a run that quietly checked less than
+    it was given says so. Select CL005 (`--extend-select CL005`) to report each skipped file
+    and fail the run on it; `ignore` or `per-file-ignores` naming CL005 (or a prefix of it)
+    stop the count too.
 
     ## Why is this bad?
     The file was not checked. It is usually a sign of code the analysis explores too eagerly
