@@ -31,6 +31,7 @@ from convlint.analysis.roots import analyse
 from convlint.cache import Cache, digest
 from convlint.config import Settings
 from convlint.diagnostics import Diagnostic
+from convlint.fix import fix_for
 from convlint.rules import ALL_RULES, RULES_BY_CODE
 from convlint.rules.base import Finding, Rule
 from convlint.prefilter import Prefilter
@@ -146,6 +147,10 @@ class Linter:
             return FileResult(self._source_error(path, error), consulted)
         return FileResult([], consulted)
 
+    def lint_text(self, path: Path, text: str) -> List[Diagnostic]:
+        """Lint already decoded ``text`` as the content of ``path``: what fixing re-lints."""
+        return self.analyse_text(path, text).diagnostics
+
     def analyse_text(self, path: Path, text: str) -> FileResult:
         """Parse, analyse and check ``text`` as the content of ``path``, within the timeout."""
         shown = display_path(path, self.cwd)
@@ -211,8 +216,9 @@ class Linter:
             if key in seen or is_suppressed(suppressions, line, rule.code):
                 continue
             seen.add(key)
+            fix = fix_for(source, finding.replacement) if finding.replacement is not None else None
             result.append(Diagnostic(shown, line, column, end_line, end_column, rule.code, finding.message,
-                                     rule.severity))
+                                     rule.severity, fix))
         return result
 
     # ----------------------------------------------------------------- a run

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = "import torch.nn as nn\n"
 #: One provable mismatch: CL101 at column 39 of its line.
 BAD_MODEL = "m = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(4, 8, 3))\n"
+#: What the text output ends with when BAD_MODEL is among the files: its literal has a fix.
+FIXABLE = "[*] 1 fixable with the `--fix` option."
 BAD_COLUMN = 39
 
 
@@ -204,9 +206,10 @@ def test_nesting_python_cannot_compile_is_a_syntax_error(tmp_path, kind, depth, 
     result = run_cli(tmp_path, ".")
     assert time.perf_counter() - started < 20
     assert (result.returncode, result.stderr) == (1, "")
-    deep, model, total = result.stdout.splitlines()
+    deep, model, total, hint = result.stdout.splitlines()
     assert deep.startswith("deep.py:") and deep.split(": ", 1)[1] == expected
-    assert model.startswith(f"model.py:2:{BAD_COLUMN}: CL101 ") and total == "Found 2 errors."
+    assert model.startswith(f"model.py:2:{BAD_COLUMN}: CL101 [*] ") and total == "Found 2 errors."
+    assert hint == FIXABLE
 
 
 @pytest.mark.parametrize("kind, depth", [("and", 20_000), ("strings", 20_000), ("parens", 200), ("sums", 2000)])
@@ -219,8 +222,9 @@ def test_nesting_python_accepts_never_crashes(tmp_path, kind, depth):
     assert result.stderr == "" and result.returncode == 1
     lines = result.stdout.splitlines()
     assert [line for line in lines if line.startswith("model.py:")] == [
-        f"model.py:2:{BAD_COLUMN}: CL101 Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"]
-    others = [line for line in lines[:-1] if not line.startswith("model.py:")]
+        f"model.py:2:{BAD_COLUMN}: CL101 [*] Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"]
+    assert lines[-1] == FIXABLE
+    others = [line for line in lines[:-2] if not line.startswith("model.py:")]
     # Valid Python may be beyond what convlint analyses (said so), never reported as invalid.
     assert all(" CL004 " in line or " CL003 " in line for line in others), others
 
@@ -302,9 +306,10 @@ def test_directory_symlink_loop_is_walked_once(tmp_path):
     assert result.stdout.splitlines() == [
         "pkg/a.py:1:1: CL002 The file could not be read: Too many levels of symbolic links",
         "pkg/b.py:1:1: CL002 The file could not be read: Too many levels of symbolic links",
-        f"pkg/sub/loop/sub/model.py:2:{BAD_COLUMN}: CL101 Conv2d expects 4 input channels but receives 8 from "
+        f"pkg/sub/loop/sub/model.py:2:{BAD_COLUMN}: CL101 [*] Conv2d expects 4 input channels but receives 8 from "
         "Conv2d(3, 8) on line 2",
         "Found 3 errors.",
+        FIXABLE,
     ]
 
 

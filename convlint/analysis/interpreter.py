@@ -52,6 +52,7 @@ from convlint.analysis.objects import (
     Site,
     Super,
     Tensor,
+    argument_node,
     birth_now,
     join_values,
 )
@@ -1708,7 +1709,7 @@ class Interpreter:
         layer = Layer(spec, arguments, node, self._current_module(), self._path(node))
         if type(node) is cst.Call:
             layer.origins = {name: calls for name in arguments
-                             for calls in [self._origin_of(_argument_node(node, names, name))] if calls}
+                             for calls in [self._origin_of(argument_node(node, names, name))] if calls}
         anchor = self.facts.anchor(layer)
         if anchor is not None:
             self.facts.add_layer(LayerFact(layer, anchor, self.context))
@@ -1737,7 +1738,7 @@ class Interpreter:
             if expression.value not in parameters:
                 break
             calls.append(frame.call)
-            expression = _argument_node(frame.call, parameters[frame.implicit:], expression.value)
+            expression = argument_node(frame.call, parameters[frame.implicit:], expression.value)
             if expression is None:
                 break
         return tuple(calls)
@@ -2199,22 +2200,6 @@ def _name_of(node: cst.BaseExpression) -> str:
 def _parameter_names(function: FunctionValue) -> List[str]:
     params = function.node.params
     return [p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
-
-
-def _argument_node(call: cst.Call, names: Sequence[str], name: str) -> Optional[cst.BaseExpression]:
-    """The expression a call passes for parameter ``name`` (``names`` in signature order)."""
-    position = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is not None:
-            if arg.keyword.value == name:
-                return arg.value
-            continue
-        if position < len(names) and names[position] == name:
-            return arg.value
-        position += 1
-    return None
 
 
 def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:

@@ -9,6 +9,7 @@ from convlint.analysis.values import provably_different
 from convlint.frameworks.catalog import CONV, LINEAR
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin, provenance, received, subject
+from convlint.rules.repairs import literal_count
 
 _WHAT = {CONV: "input channels", LINEAR: "input features"}
 
@@ -78,4 +79,4 @@ class ChannelMismatch(Rule):
                 f"{origin(facts, flow.producer)}"
                 f"{provenance(facts, flow.consumer, flow.anchor, flow.context)}"
             )
-            yield Finding(flow.anchor, message)
+            yield Finding(flow.anchor, message, literal_count(facts, flow))

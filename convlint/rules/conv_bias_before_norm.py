@@ -10,6 +10,7 @@ from convlint.diagnostics import WARNING
 from convlint.frameworks.catalog import CONV
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import layer_call, provenance
+from convlint.rules.repairs import bias_off
 
 
 class ConvBiasBeforeNorm(Rule):
@@ -71,4 +72,4 @@ class ConvBiasBeforeNorm(Rule):
                 f"{layer_call(conv)} has a bias of {channels} parameters that {norm.spec.name} on "
                 f"{facts.where(norm)} cancels (it subtracts each channel's mean): pass bias=False"
             )
-            yield Finding(fact.anchor, message + provenance(facts, conv, fact.anchor, fact.context))
+            yield Finding(fact.anchor, message + provenance(facts, conv, fact.anchor, fact.context), bias_off(facts, conv))

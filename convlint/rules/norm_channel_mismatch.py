@@ -9,6 +9,7 @@ from convlint.analysis.values import provably_different
 from convlint.frameworks.catalog import BATCH_NORM, CHANNEL_NORM, LAYER_NORM
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin, provenance, received, subject
+from convlint.rules.repairs import literal_count
 
 
 class NormChannelMismatch(Rule):
@@ -95,4 +96,4 @@ class NormChannelMismatch(Rule):
                 f"{received(flow.received, flow.note)}{origin(facts, flow.producer)}"
                 f"{provenance(facts, consumer, flow.anchor, flow.context)}"
             )
-            yield Finding(flow.anchor, message)
+            yield Finding(flow.anchor, message, literal_count(facts, flow))
