@@ -2,9 +2,9 @@
 is lost.
 
 A rule proposes a :class:`~convlint.rules.base.Replacement` (a libcst node and the node to put
-in its place); :func:`fix_for` turns it into the smallest text edit, after checking that the
-node's position really holds the node's code, so the edit keeps every other character of the
-file (formatting, comments, line endings). :func:`fix_text` applies a file's fixes together,
+in its place); :func:`fix_for` rewrites the file's tree with it and keeps the span of text
+that changed as the edit, so every other character of the file (formatting, comments, line
+endings) stays as it was. :func:`fix_text` applies a file's fixes together,
 re-lints the result and keeps the fixes only if the file still parses and each fixed finding
 is gone with no new one in its place; fixes that fail this are tried one by one, then dropped.
 :func:`write_fixed` replaces the file atomically, in its own encoding and with its permissions,
@@ -60,22 +60,20 @@ def _place(starts: Sequence[int], offset: int) -> Tuple[int, int]:
 
 
 def fix_for(source: "ModuleSource", replacement: "Replacement") -> Optional[Fix]:
-    """The edit that puts ``replacement.new`` where ``replacement.node`` is, trimmed to the
-    characters that change; None when the node's position does not hold its code (then the
-    edit could not be trusted) or nothing would change."""
-    old = source.tree.code_for_node(replacement.node)
-    new = source.tree.code_for_node(replacement.new)
-    line, column, end_line, end_column = source.position(replacement.node)
-    starts = line_starts(source.text)
-    if not 1 <= line <= end_line <= len(starts):
+    """The edit that puts ``replacement.new`` where ``replacement.node`` is: the file's tree is
+    rewritten with libcst and the characters that change, as one span of whole tokens, become
+    the edit. None when nothing would change, or when the tree does not print back as the file
+    (then an edit could not be trusted)."""
+    text = source.text
+    if source.tree.code != text:
         return None
-    start, end = _offset(starts, line, column), _offset(starts, end_line, end_column)
-    if source.text[start:end] != old or old == new:
+    new = source.tree.deep_replace(replacement.node, replacement.new).code
+    if new == text:
         return None
-    prefix, suffix = _unchanged_ends(old, new)
-    content = new[prefix:len(new) - suffix]
-    first, last = _place(starts, start + prefix), _place(starts, end - suffix)
-    edit = Edit(content, first[0], first[1], last[0], last[1])
+    prefix, suffix = _unchanged_ends(text, new)
+    starts = line_starts(text)
+    first, last = _place(starts, prefix), _place(starts, len(text) - suffix)
+    edit = Edit(new[prefix:len(new) - suffix], first[0], first[1], last[0], last[1])
     return Fix(replacement.message, SAFE if replacement.safe else UNSAFE, (edit,))
 
 
