@@ -1,4 +1,5 @@
-"""The command line: ``convlint [check] [PATH ...]``, ``convlint rules``, ``convlint rule CODE``.
+"""The command line: ``convlint [check] [PATH ...]``, ``convlint rules``, ``convlint rule CODE``,
+``convlint summary``, ``convlint server``.
 
 Exit codes follow ruff: 0 when nothing is found, 1 when diagnostics are found, 2 for a usage,
 configuration or internal error.
@@ -35,7 +36,8 @@ def _check_parser() -> argparse.ArgumentParser:
         prog="convlint",
         description="Lint neural-network model code for channel mismatches and invalid layer arguments, "
         "without importing it.",
-        epilog="Other commands: `convlint rules` lists the rules, `convlint rule CODE` explains one.",
+        epilog="Other commands: `convlint rules` lists the rules, `convlint rule CODE` explains one, "
+        "`convlint summary FILE` counts parameters, `convlint server` is the language server.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders to lint (default: .)")
     parser.add_argument("--version", action="version", version=f"convlint {__version__}")
@@ -217,8 +219,23 @@ def explain_rule(argv: Sequence[str]) -> int:
     return EXIT_CLEAN
 
 
+def serve(argv: Sequence[str]) -> int:
+    argparse.ArgumentParser(
+        prog="convlint server",
+        description="Run the language server (LSP over stdio) for editors; needs `pip install 'convlint[server]'`.",
+    ).parse_args(argv)
+    try:
+        from convlint import server
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        print("convlint: error: `convlint server` needs pygls: pip install 'convlint[server]'", file=sys.stderr)
+        return EXIT_ERROR
+    return server.serve()
+
+
 COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {
-    "check": check, "rules": list_rules, "rule": explain_rule, "summary": summary.command,
+    "check": check, "rules": list_rules, "rule": explain_rule, "summary": summary.command, "server": serve,
 }
 
 

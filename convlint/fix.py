@@ -70,11 +70,16 @@ def fix_for(source: "ModuleSource", replacement: "Replacement") -> Optional[Fix]
     new = source.tree.deep_replace(replacement.node, replacement.new).code
     if new == text:
         return None
-    prefix, suffix = _unchanged_ends(text, new)
-    starts = line_starts(text)
-    first, last = _place(starts, prefix), _place(starts, len(text) - suffix)
-    edit = Edit(new[prefix:len(new) - suffix], first[0], first[1], last[0], last[1])
-    return Fix(replacement.message, SAFE if replacement.safe else UNSAFE, (edit,))
+    return Fix(replacement.message, SAFE if replacement.safe else UNSAFE, (text_edit(text, new),))
+
+
+def text_edit(old: str, new: str) -> Edit:
+    """The one edit that turns ``old`` into ``new``: the span between what they share at
+    both ends."""
+    prefix, suffix = _unchanged_ends(old, new)
+    starts = line_starts(old)
+    first, last = _place(starts, prefix), _place(starts, len(old) - suffix)
+    return Edit(new[prefix:len(new) - suffix], first[0], first[1], last[0], last[1])
 
 
 def _unchanged_ends(old: str, new: str) -> Tuple[int, int]:

@@ -148,7 +148,10 @@ class Linter:
         return FileResult([], consulted)
 
     def lint_text(self, path: Path, text: str) -> List[Diagnostic]:
-        """Lint already decoded ``text`` as the content of ``path``: what fixing re-lints."""
+        """Lint already decoded ``text`` as the content of ``path`` (a fix being checked, an
+        editor's buffer)."""
+        if file_is_exempt(text.encode("utf-8", "surrogatepass")):
+            return []
         return self.analyse_text(path, text).diagnostics
 
     def analyse_text(self, path: Path, text: str) -> FileResult:
