@@ -35,6 +35,12 @@ class ChannelMismatch(Rule):
     ```python
     features = nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.Conv2d(64, 128, 3))
     ```
+
+    ## Fix safety
+    `--fix` replaces a plain integer literal by the count that arrives, when that count is a
+    known number and every tensor seen reaching the layer call brought the same one; a grouped
+    convolution keeps its fix only if its groups still divide the new count. The fix is safe:
+    the layer's output is unchanged, and only a model that could not run is changed.
     """
 
     code = "CL101"

@@ -34,6 +34,11 @@ class ConvBiasBeforeNorm(Rule):
     ```python
     nn.Sequential(nn.Conv2d(3, 64, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU())
     ```
+
+    ## Fix safety
+    `--fix --unsafe-fixes` adds `bias=False` (or turns `bias=True` into it) when every use of the
+    convolution seen feeds such a norm. The fix is unsafe: the outputs stay the same, but the
+    model's `state_dict` loses the bias, so a checkpoint saved before no longer loads strictly.
     """
 
     code = "CL301"

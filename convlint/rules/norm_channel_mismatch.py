@@ -32,6 +32,10 @@ class NormChannelMismatch(Rule):
     ```python
     nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU())
     ```
+
+    ## Fix safety
+    As for CL101: a plain integer literal becomes the count that arrives, when that is known and
+    the same at every use of the layer call (a `GroupNorm` only if its groups divide it). Safe.
     """
 
     code = "CL102"
