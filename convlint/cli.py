@@ -169,8 +169,7 @@ def _fix_stdin(linter: Linter, name: Path, data: bytes, diagnostics: List[Diagno
     if text is None or not any(applies(d, unsafe) for d in diagnostics):
         outcome = FileFix(text or "", diagnostics)
     else:
-        outcome = fix_text(lambda new: linter.lint_text(name, new), text,
-                           linter.lint_text(name, text), unsafe)
+        outcome = fix_text(linter, name, text, linter.lint_text(name, text), unsafe)
     shown = display_path(name, cwd)
     if mode == "diff":
         sys.stdout.write(unified_diff(text, outcome.text, shown) if text is not None else "")

@@ -25,7 +25,7 @@ import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
 
 from convlint.analysis.imports import SourceError, parse_source
 from convlint.diagnostics import Diagnostic, Edit, Fix
@@ -38,6 +38,12 @@ SAFE, UNSAFE = "safe", "unsafe"
 #: Rounds of fix-and-relint per file, as ruff loops until nothing is left to fix.
 MAX_PASSES = 10
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+class Linting(Protocol):
+    """What fixing needs of a linter (``runner.Linter``): to lint a text as a file's content."""
+
+    def lint_text(self, path: Path, text: str, unknown_defaults: bool = False) -> List[Diagnostic]: ...
 
 
 # --------------------------------------------------------------------- edits
@@ -153,18 +159,18 @@ def _compatible(chosen: Sequence[Diagnostic]) -> List[Diagnostic]:
     return taken
 
 
-def fix_text(lint: Callable[[str], List[Diagnostic]], text: str, diagnostics: List[Diagnostic],
-             unsafe: bool) -> FileFix:
-    """Apply the fixes of ``diagnostics`` (found in ``text``), re-linting with ``lint``."""
+def fix_text(linter: Linting, path: Path, text: str, diagnostics: List[Diagnostic], unsafe: bool) -> FileFix:
+    """Apply the fixes of ``diagnostics`` (found in ``text``, the content of ``path``)."""
     fixed: Counter = Counter()
     rejected: Set[Tuple[str, int, str]] = set()
     for _ in range(MAX_PASSES):
         candidates = _compatible([d for d in diagnostics if applies(d, unsafe) and _key(d) not in rejected])
         if not candidates:
             break
+        probed = _places(linter.lint_text(path, text, unknown_defaults=True))
         # All together first; if that fails, one at a time, and a fix failing alone is dropped.
         for attempt in [candidates] + ([[d] for d in candidates] if len(candidates) > 1 else []):
-            outcome = _verified(lint, text, diagnostics, attempt)
+            outcome = _verified(linter, path, text, diagnostics, probed, attempt)
             if outcome is not None:
                 text, diagnostics = outcome
                 fixed.update(d.code for d in attempt)
@@ -175,21 +181,28 @@ def fix_text(lint: Callable[[str], List[Diagnostic]], text: str, diagnostics: Li
     return FileFix(text, remaining, fixed)
 
 
-def _verified(lint: Callable[[str], List[Diagnostic]], text: str, diagnostics: List[Diagnostic],
+def _places(diagnostics: Iterable[Diagnostic]) -> Counter:
+    return Counter((d.code, d.line) for d in diagnostics)
+
+
+def _verified(linter: Linting, path: Path, text: str, diagnostics: List[Diagnostic], probed: Counter,
               attempt: Sequence[Diagnostic]) -> Optional[Tuple[str, List[Diagnostic]]]:
     """The text with ``attempt``'s fixes made and its findings, if the text still parses and
-    each fixed finding is gone with nothing new in its place; else None."""
+    each fixed finding is gone with nothing new in its place, both as linted and with the roots'
+    parameter defaults unknown (``probed`` is that lint of ``text``): a fix must not rest on a
+    default that a caller elsewhere may change. Else None."""
     new_text = apply_edits(text, (e for d in attempt for e in d.fix.edits))  # type: ignore[union-attr]
     try:
         parse_source(new_text)
     except SourceError:
         return None
-    found = lint(new_text)
-    allowed = Counter((d.code, d.line) for d in diagnostics)
-    allowed.subtract((d.code, d.line) for d in attempt)
-    now = Counter((d.code, d.line) for d in found)
-    if any(count > allowed[place] for place, count in now.items()):
-        return None
+    found = linter.lint_text(path, new_text)
+    for before, after in ((_places(diagnostics), _places(found)),
+                          (probed, _places(linter.lint_text(path, new_text, unknown_defaults=True)))):
+        before.subtract(_places(attempt))
+        if any(count > before[place] for place, count in after.items()) or \
+                any(after[(d.code, d.line)] > before[(d.code, d.line)] for d in attempt):
+            return None
     return new_text, found
 
 
@@ -302,10 +315,6 @@ def summary_by_file(fixed: Dict[str, Counter]) -> List[str]:
 # --------------------------------------------------------------------- a run's fixes
 
 
-class Linting(Protocol):
-    def lint_text(self, path: Path, text: str) -> List[Diagnostic]: ...
-
-
 @dataclass
 class RunFixes:
     """What fixing a run's files gave: the findings that remain (sorted), the codes fixed per
@@ -337,7 +346,7 @@ def fix_paths(linter: Linting, files: Dict[str, Path], diagnostics: List[Diagnos
             result.diagnostics.extend(d for d in diagnostics if d.path == shown)
             continue
         found = linter.lint_text(path, source.text)
-        outcome = fix_text(lambda text: linter.lint_text(path, text), source.text, found, unsafe)
+        outcome = fix_text(linter, path, source.text, found, unsafe)
         if outcome.text != source.text:
             if not write:
                 result.diffs.append(unified_diff(source.text, outcome.text, shown))

@@ -110,7 +110,7 @@ class ConvlintServer(LanguageServer):
         if path is None or not found or not any(applies(d, unsafe=False) for d in found):
             return None
         linter = self.linter_for(path)
-        outcome = fix_text(lambda text: linter.lint_text(path, text), document.source, found, unsafe=False)
+        outcome = fix_text(linter, path, document.source, found, unsafe=False)
         if outcome.text == document.source:
             return None
         edit = lsp_text_edit(document, text_edit(document.source, outcome.text))

@@ -85,6 +85,10 @@ def test_safe_fix_replaces_the_literal(tmp_path, source, fixed):
     # A helper's layer used after 32 channels here and after 16 there.
     HEADER + "def head():\n    return nn.Conv2d(16, 8, 1)\n"
              "a = nn.Sequential(nn.Conv2d(3, 32, 3), head())\nb = nn.Sequential(nn.Conv2d(3, 16, 3), head())\n",
+    # The count comes from a parameter's default: Net(width=32) elsewhere would need 32.
+    HEADER + "class Net(nn.Module):\n    def __init__(self, width=64):\n        super().__init__()\n"
+             "        self.conv = nn.Conv2d(3, width, 3, bias=False)\n        self.bn = nn.BatchNorm2d(32)\n"
+             "    def forward(self, x):\n        return self.bn(self.conv(x))\n",
     # Depthwise: the groups would have to change with the channels.
     HEADER + "m = nn.Sequential(nn.Conv2d(3, 64, 3), nn.Conv2d(32, 32, 3, groups=32))\n",
     # GroupNorm(5, ·) cannot take 64 channels.
@@ -92,7 +96,7 @@ def test_safe_fix_replaces_the_literal(tmp_path, source, fixed):
     # The count that arrives is symbolic.
     HEADER + "class N(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n"
              "        self.b = nn.Sequential(nn.Conv2d(c, c + 64, 3, bias=False), nn.BatchNorm2d(64))\n",
-], ids=["name", "expression", "spread", "loop", "helper-used-twice", "depthwise", "groupnorm-indivisible",
+], ids=["name", "expression", "spread", "loop", "helper-used-twice", "default", "depthwise", "groupnorm-indivisible",
         "symbolic"])
 def test_no_fix_when_the_repair_is_not_obvious(tmp_path, source):
     (tmp_path / "m.py").write_text(source)
@@ -114,6 +118,22 @@ def test_bias_fix_is_unsafe_and_keeps_comments_and_lines(tmp_path):
     result = run(tmp_path, "--fix", "--unsafe-fixes", "--no-cache", "stem.py")
     expect(result, "Found 1 error (1 fixed, 0 remaining).\n", 0)
     assert path.read_text() == BIASED.replace("nn.Conv2d(3, 16, 3,  # keep", "nn.Conv2d(3, 16, 3, bias=False,  # keep")
+
+
+def test_no_bias_fix_when_the_norm_depends_on_a_default(tmp_path):
+    """The norm is chosen by a parameter's default: with norm="none" the bias is needed."""
+    source = HEADER + (
+        "class Block(nn.Module):\n"
+        "    def __init__(self, norm=\"batch\"):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 16, 3)\n"
+        "        self.norm = nn.BatchNorm2d(16) if norm == \"batch\" else nn.Identity()\n"
+        "    def forward(self, x):\n"
+        "        return self.norm(self.conv(x))\n")
+    (tmp_path / "m.py").write_text(source)
+    assert [d.code for d in diagnostics_of(tmp_path)] == ["CL301"]
+    result = run(tmp_path, "--fix", "--unsafe-fixes", "--no-cache", "m.py")
+    assert (tmp_path / "m.py").read_text() == source and "fixed" not in result.stdout
 
 
 def test_bias_true_becomes_false(tmp_path):
@@ -195,10 +215,10 @@ def test_fix_paths_reports_a_file_changed_during_the_run(tmp_path):
     found = linter.lint_paths([path])
 
     class Meddling:
-        def lint_text(self, lint_path: Path, text: str) -> list:
+        def lint_text(self, lint_path: Path, text: str, unknown_defaults: bool = False) -> list:
             if path.read_text() == BAD:
                 path.write_text(BAD + "# meanwhile\n")
-            return linter.lint_text(lint_path, text)
+            return linter.lint_text(lint_path, text, unknown_defaults)
 
     outcome = fix_paths(Meddling(), {"m.py": path}, found, unsafe=False, write=True)
     assert outcome.changed_on_disk == ["m.py"] and outcome.count == 0

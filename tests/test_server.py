@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -71,11 +72,12 @@ class Client:
     def notify(self, method: str, params: Any) -> None:
         self.send({"method": method, "params": params})
 
-    def _next(self, deadline_seconds: float) -> Dict[str, Any]:
+    def _next(self, deadline: float) -> Dict[str, Any]:
+        """The next message, before ``deadline`` (a ``time.monotonic`` value)."""
         try:
-            message = self.messages.get(timeout=deadline_seconds)
+            message = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            raise AssertionError(f"no message from the server in {deadline_seconds} s; "
+            raise AssertionError(f"no answer from the server in {TIMEOUT} s; "
                                  f"notifications so far: {self.notifications}") from None
         if "method" in message and "id" in message:  # a request from the server
             self.server_requests.append(message)
@@ -88,8 +90,9 @@ class Client:
         self.next_id += 1
         ident = self.next_id
         self.send({"id": ident, "method": method, "params": params})
+        deadline = time.monotonic() + TIMEOUT
         while True:
-            message = self._next(TIMEOUT)
+            message = self._next(deadline)
             if message.get("id") == ident and "method" not in message:
                 assert "error" not in message, message
                 return message.get("result")
@@ -97,12 +100,13 @@ class Client:
     def wait_for(self, predicate: Callable[[Dict[str, Any]], bool]) -> Dict[str, Any]:
         """The first notification (already received or to come) that satisfies ``predicate``;
         it is consumed, so the next wait sees only later ones."""
+        deadline = time.monotonic() + TIMEOUT
         while True:
             for index, message in enumerate(self.notifications):
                 if predicate(message):
                     del self.notifications[: index + 1]
                     return message
-            self._next(TIMEOUT)
+            self._next(deadline)
 
     def diagnostics(self, uri: str) -> List[Dict[str, Any]]:
         message = self.wait_for(lambda m: m["method"] == "textDocument/publishDiagnostics"

@@ -252,11 +252,15 @@ def _body(node: Any) -> Sequence[cst.CSTNode]:
 
 
 class Interpreter:
-    def __init__(self, project: Project, root: ModuleSource, facts: FileFacts, limits: Limits = Limits()) -> None:
+    def __init__(self, project: Project, root: ModuleSource, facts: FileFacts, limits: Limits = Limits(),
+                 unknown_defaults: bool = False) -> None:
         self.project = project
         self.root = root
         self.facts = facts
         self.limits = limits
+        #: Roots leave their parameters' defaults unknown: what is found then holds whatever
+        #: values callers pass (fixes are checked this way).
+        self.unknown_defaults = unknown_defaults
         self.steps = 0
         self.journal: List[_JournalFrame] = []
         self.calls: List[_Call] = []
@@ -1500,7 +1504,7 @@ class Interpreter:
             if not args.exact:
                 bound[name] = UNKNOWN
             elif name in function.defaults:
-                bound[name] = function.defaults[name]
+                bound[name] = UNKNOWN if symbolic and self.unknown_defaults else function.defaults[name]
             else:
                 bound[name] = Dim.symbol(name) if symbolic else UNKNOWN
         star = params.star_arg
