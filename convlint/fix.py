@@ -68,13 +68,14 @@ def _place(starts: Sequence[int], offset: int) -> Tuple[int, int]:
 def fix_for(source: "ModuleSource", replacement: "Replacement") -> Optional[Fix]:
     """The edit that puts ``replacement.new`` where ``replacement.node`` is: the file's tree is
     rewritten with libcst and the characters that change, as one span of whole tokens, become
-    the edit. None when nothing would change, or when the tree does not print back as the file
-    (then an edit could not be trusted)."""
+    the edit. None when nothing would change, when the tree does not print back as the file
+    (then an edit could not be trusted), or when the edit would add or remove a line (checking
+    fixes relies on findings keeping their lines)."""
     text = source.text
     if source.tree.code != text:
         return None
     new = source.tree.deep_replace(replacement.node, replacement.new).code
-    if new == text:
+    if new == text or len(line_starts(new)) != len(line_starts(text)):
         return None
     return Fix(replacement.message, SAFE if replacement.safe else UNSAFE, (text_edit(text, new),))
 
@@ -97,10 +98,14 @@ def _unchanged_ends(old: str, new: str) -> Tuple[int, int]:
     def word(text: str, index: int) -> bool:
         return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
 
-    while prefix and word(old, prefix - 1) and (word(old[:len(old) - suffix], prefix) or word(new[:len(new) - suffix], prefix)):
+    def splits(at_old: int, at_new: int) -> bool:
+        """Whether the changed span starts or ends inside a word at these indices."""
+        return word(old[prefix:len(old) - suffix], at_old) or word(new[prefix:len(new) - suffix], at_new)
+
+    while prefix and word(old, prefix - 1) and splits(0, 0):
         prefix -= 1
-    while suffix and word(old, len(old) - suffix) and (
-            word(old[prefix:], len(old) - suffix - prefix - 1) or word(new[prefix:], len(new) - suffix - prefix - 1)):
+    while suffix and word(old, len(old) - suffix) and splits(len(old) - suffix - prefix - 1,
+                                                             len(new) - suffix - prefix - 1):
         suffix -= 1
     return prefix, suffix
 
