@@ -322,3 +322,20 @@ def test_server_without_pygls_is_a_one_line_error(tmp_path):
                             timeout=TIMEOUT)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "convlint: error: `convlint server` needs pygls: pip install 'convlint[server]'\n"
+
+
+def test_saving_an_imported_file_lints_the_open_buffers_again(client, project):
+    package = project / "pkg"
+    shutil.copytree(FIXTURES / "pkg", package)
+    uri = open_document(client, package / "net_bad.py")
+    before = client.diagnostics(uri)
+    assert [d["code"] for d in before] == ["CL101"]
+    blocks = package / "blocks.py"
+    text = blocks.read_text()
+    conv = "nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)"
+    assert conv in text
+    blocks.write_text(text.replace(conv, "nn.Identity()"))
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(blocks)}})
+    # The block no longer has a convolution that expects its in_channels: the buffer's CL101 is
+    # gone, so the block was read again from disk.
+    assert client.diagnostics(uri) == []
