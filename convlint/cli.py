@@ -143,9 +143,8 @@ def check(argv: Sequence[str]) -> int:
             shown = {display_path(path, cwd): path for path in files}
             fixes = fix_paths(linter, shown, diagnostics, unsafe, write=mode == "apply")
             sys.stdout.write("".join(fixes.diffs))
-    for path in fixes.changed_on_disk:
-        print(f"convlint: warning: {path} changed on disk while it was being fixed; left as it is",
-              file=sys.stderr)
+    for path, problem in fixes.not_written:
+        print(f"convlint: warning: {path} {problem}; left as it is", file=sys.stderr)
     state = FixState(settings.unsafe_fixes, mode, fixes.count,
                      tuple(summary_by_file(fixes.fixed)) if settings.show_fixes else ())
     remaining = fixes.diagnostics

@@ -284,6 +284,15 @@ def write_fixed(source: SourceFile, text: str) -> bool:
         raise
 
 
+def _write(source: SourceFile, text: str) -> Optional[str]:
+    """Why the fixed text could not be written, or None when it was."""
+    try:
+        written = write_fixed(source, text)
+    except OSError as error:
+        return f"cannot be written ({error.strerror or error})"
+    return None if written else "changed on disk while it was being fixed"
+
+
 def unified_diff(old: str, new: str, shown: str) -> str:
     """The diff ruff prints for ``--diff``: ``--- path``/``+++ path``, three lines of context,
     a note for a last line without a newline, and a blank line after each file."""
@@ -323,13 +332,13 @@ def summary_by_file(fixed: Dict[str, Counter]) -> List[str]:
 @dataclass
 class RunFixes:
     """What fixing a run's files gave: the findings that remain (sorted), the codes fixed per
-    shown path, the diffs (with ``--diff``), and the files left alone because they changed on
-    disk while convlint worked on them."""
+    shown path, the diffs (with ``--diff``), and the files left as they were, with why (changed
+    on disk while convlint worked on them, or not writable)."""
 
     diagnostics: List[Diagnostic]
     fixed: Dict[str, Counter] = field(default_factory=dict)
     diffs: List[str] = field(default_factory=list)
-    changed_on_disk: List[str] = field(default_factory=list)
+    not_written: List[Tuple[str, str]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -355,10 +364,12 @@ def fix_paths(linter: Linting, files: Dict[str, Path], diagnostics: List[Diagnos
         if outcome.text != source.text:
             if not write:
                 result.diffs.append(unified_diff(source.text, outcome.text, shown))
-            elif not write_fixed(source, outcome.text):
-                result.changed_on_disk.append(shown)
-                result.diagnostics.extend(found)
-                continue
+            else:
+                problem = _write(source, outcome.text)
+                if problem is not None:
+                    result.not_written.append((shown, problem))
+                    result.diagnostics.extend(found)
+                    continue
             result.fixed[shown] = outcome.fixed
         result.diagnostics.extend(outcome.diagnostics)
     result.diagnostics.sort(key=Diagnostic.sort_key)

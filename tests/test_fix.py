@@ -221,9 +221,24 @@ def test_fix_paths_reports_a_file_changed_during_the_run(tmp_path):
             return linter.lint_text(lint_path, text, unknown_defaults)
 
     outcome = fix_paths(Meddling(), {"m.py": path}, found, unsafe=False, write=True)
-    assert outcome.changed_on_disk == ["m.py"] and outcome.count == 0
+    assert outcome.not_written == [("m.py", "changed on disk while it was being fixed")] and outcome.count == 0
     assert [d.code for d in outcome.diagnostics] == ["CL101"]
     assert path.read_text() == BAD + "# meanwhile\n"
+
+
+def test_a_file_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch):
+    path = tmp_path / "m.py"
+    path.write_text(BAD)
+    settings = load_settings(tmp_path, isolated=True)
+    linter = Linter(settings, tmp_path)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("convlint.fix.tempfile.mkstemp", refuse)
+    outcome = fix_paths(linter, {"m.py": path}, linter.lint_paths([path]), unsafe=False, write=True)
+    assert outcome.not_written == [("m.py", "cannot be written (Permission denied)")]
+    assert [d.code for d in outcome.diagnostics] == ["CL101"] and path.read_text() == BAD
 
 
 def test_edits_apply_together_and_identical_edits_once():
