@@ -211,7 +211,8 @@ def explain_rule(argv: Sequence[str]) -> int:
         raise UsageError(f"unknown rule `{args.code}`; `convlint rules` lists them")
     print(f"# {rule.code} {rule.name} ({rule.severity}{'' if rule.enabled_by_default else ', off by default'})\n")
     print(rule.documentation())
-    for title, examples in (("Accepted", rule.valid), ("Rejected", rule.invalid)):
+    fixed = [rule.fixed[index] for index in sorted(rule.fixed)]
+    for title, examples in (("Accepted", rule.valid), ("Rejected", rule.invalid), ("Fixed by --fix", fixed)):
         for example in examples:
             print(f"\n## {title}\n```python\n{example.rstrip()}\n```")
     return EXIT_CLEAN

@@ -422,7 +422,8 @@ def test_rule(project):
     rule = RULES_BY_CODE["CL101"]
     assert result.stdout.count("\n## Accepted\n```python\n") == len(rule.valid)
     assert result.stdout.count("\n## Rejected\n```python\n") == len(rule.invalid)
-    assert result.stdout.endswith(f"\n{rule.invalid[-1].rstrip()}\n```\n")
+    assert result.stdout.count("\n## Fixed by --fix\n```python\n") == len(rule.fixed) > 0
+    assert result.stdout.endswith(f"\n{rule.fixed[max(rule.fixed)].rstrip()}\n```\n")
 
 
 def test_unknown_rule(project):

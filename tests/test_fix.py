@@ -21,7 +21,9 @@ from fixture_oracles import FIXTURES_DIR, fixture_files, markers, oracles  # noq
 from test_cli import SCRIPTS, _environment, expect, run  # noqa: E402
 
 from convlint.config import load_settings  # noqa: E402
-from convlint.fix import SourceFile, apply_edits, fix_paths, unified_diff, write_fixed  # noqa: E402
+from convlint.fix import SourceFile, apply_edits, fix_paths, fix_text, unified_diff, write_fixed  # noqa: E402
+from convlint.rules import ALL_RULES  # noqa: E402
+from convlint.rules.base import expected_lines  # noqa: E402
 from convlint.runner import Linter  # noqa: E402
 
 pytestmark = pytest.mark.skipif(SCRIPTS is None, reason="the convlint console script is not installed")
@@ -253,6 +255,28 @@ def test_unified_diff_matches_ruffs_shape():
     assert unified_diff("a\nb\n", "a\nc", "m.py") == (
         "--- m.py\n+++ m.py\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n\\ No newline at end of file\n\n")
     assert unified_diff("same\n", "same\n", "m.py") == ""
+
+
+# -- the rules' own examples ----------------------------------------------------------------------
+
+REJECTED = [
+    pytest.param(rule, index, source, id=f"{rule.code}-rejected-{index}")
+    for rule in ALL_RULES
+    for index, source in enumerate(rule.invalid)
+]
+
+
+@pytest.mark.parametrize("rule, index, source", REJECTED)
+def test_rule_example_fixes(rule, index, source, tmp_path):
+    """A rejected example reads as the rule's ``fixed`` says after ``--fix --unsafe-fixes``
+    (unchanged when it names none), and the fixed text no longer has the finding."""
+    path = tmp_path / "example.py"
+    settings = load_settings(tmp_path, isolated=True, overrides={"select": [rule.code], **rule.example_settings})
+    linter = Linter(settings, tmp_path)
+    outcome = fix_text(linter, path, source, linter.lint_text(path, source), unsafe=True)
+    assert outcome.text == rule.fixed.get(index, source)
+    if index in rule.fixed:
+        assert outcome.fixed == {rule.code: len(expected_lines(source))} and not outcome.diagnostics
 
 
 # -- every fixture -------------------------------------------------------------------------------

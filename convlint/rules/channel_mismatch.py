@@ -73,6 +73,16 @@ class ChannelMismatch(Rule):
         "        super().__init__()\n"
         "        self.body = nn.Sequential(nn.Conv2d(c, 2 * c, 3), nn.Conv2d(c, c, 3))  # error: CL101\n",
     )
+    fixed = {
+        0: "import torch.nn as nn\n"
+           "features = nn.Sequential(\n"
+           "    nn.Conv2d(3, 64, 3),\n"
+           "    nn.ReLU(),\n"
+           "    nn.Conv2d(64, 128, 3),  # error: CL101\n"
+           ")\n",
+        1: "from torch import nn\n"
+           "head = nn.Sequential(nn.Linear(512, 256), nn.Dropout(0.5), nn.Linear(256, 10))  # error: CL101\n",
+    }
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for flow in facts.flows:

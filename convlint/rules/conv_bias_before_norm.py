@@ -66,6 +66,18 @@ class ConvBiasBeforeNorm(Rule):
         "    def forward(self, x):\n"
         "        return self.bn(self.conv(x)).relu()\n",
     )
+    fixed = {
+        0: "import torch.nn as nn\n"
+           "stem = nn.Sequential(nn.Conv2d(3, 64, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU())  # error: CL301\n",
+        1: "import torch.nn as nn\n"
+           "class Net(nn.Module):\n"
+           "    def __init__(self):\n"
+           "        super().__init__()\n"
+           "        self.conv = nn.Conv2d(3, 32, 3, bias=False)  # error: CL301\n"
+           "        self.bn = nn.BatchNorm2d(32)\n"
+           "    def forward(self, x):\n"
+           "        return self.bn(self.conv(x)).relu()\n",
+    }
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for fact in facts.adjacencies:

@@ -83,6 +83,14 @@ class NormChannelMismatch(Rule):
         "import torch.nn as nn\n"
         "seq = nn.Sequential(nn.Linear(10, 20), nn.LayerNorm(32))  # error: CL102\n",
     )
+    fixed = {
+        0: "import torch.nn as nn\n"
+           "stem = nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU())  # error: CL102\n",
+        2: "import torch.nn as nn\n"
+           "mlp = nn.Sequential(nn.Flatten(), nn.Linear(10, 20), nn.BatchNorm1d(20))  # error: CL102\n",
+        3: "import torch.nn as nn\n"
+           "seq = nn.Sequential(nn.Linear(10, 20), nn.LayerNorm(20))  # error: CL102\n",
+    }
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for flow in facts.flows:
