@@ -37,7 +37,8 @@ from convlint.rules import RULES_BY_CODE
 
 DEFAULT_FOLDER = ".convlint_cache"
 #: Settings that cannot change what a file's analysis reports.
-_IRRELEVANT_SETTINGS = frozenset({"output_format", "cache_dir", "exclude", "extend_exclude", "config_path"})
+_IRRELEVANT_SETTINGS = frozenset({"output_format", "cache_dir", "exclude", "extend_exclude", "config_path",
+                                  "fix", "fix_only", "unsafe_fixes", "show_fixes"})
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by convlint.\n"

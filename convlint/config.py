@@ -51,6 +51,12 @@ class Settings:
     models: Mapping[str, Any] = field(default_factory=dict)
     #: CL302: the share of a model's parameters above which one layer is reported.
     dominant_layer_share: float = 0.5
+    #: ruff's fix settings: apply fixes; apply them and report nothing else; include unsafe
+    #: fixes (None: not said, so hidden unsafe fixes are hinted at); list what was fixed.
+    fix: bool = False
+    fix_only: bool = False
+    unsafe_fixes: Optional[bool] = None
+    show_fixes: bool = False
     config_path: Optional[Path] = None
     root: Path = field(default_factory=Path.cwd)
 
@@ -247,6 +253,12 @@ def _cache_dir(key: str, value: Any, origin: _Origin) -> str:
     return os.path.abspath(origin.folder / value)
 
 
+def _boolean(key: str, value: Any, origin: _Origin) -> bool:
+    if not isinstance(value, bool):
+        raise origin.error(f"`{key}` must be true or false, got {value!r}")
+    return value
+
+
 def _share(key: str, value: Any, origin: _Origin) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
         raise origin.error(f"`{key}` must be a number above 0 and at most 1, got {value!r}")
@@ -302,6 +314,10 @@ _CHECKS: Dict[str, Callable[[str, Any, _Origin], Any]] = {
     "cache-dir": _cache_dir,
     "models": _models,
     "dominant-layer-share": lambda key, value, origin: _share(key, value, origin),
+    "fix": _boolean,
+    "fix-only": _boolean,
+    "unsafe-fixes": _boolean,
+    "show-fixes": _boolean,
 }
 
 

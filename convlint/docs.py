@@ -71,6 +71,9 @@ def rule_markdown(rule: Type[Rule]) -> str:
         what = "convlint reports nothing in" if title == "Accepted" else "convlint reports the lines marked `# error:` in"
         parts.append(f"### {title}\n\n{what}:")
         parts.extend(f"```python\n{example.rstrip()}\n```" for example in examples)
+    if rule.fixed:
+        parts.append("### Fixed\n\n`convlint --fix` (with `--unsafe-fixes` for an unsafe fix) rewrites rejected examples to:")
+        parts.extend(f"```python\n{rule.fixed[index].rstrip()}\n```" for index in sorted(rule.fixed))
     return "\n\n".join(parts) + "\n"
 
 

@@ -25,7 +25,7 @@ def discover(paths: Sequence[Path], settings: Settings, force_exclude: bool = Fa
             raise UsageError(f"path `{path}` does not exist")
     candidates = []
     for path in paths:
-        if not (force_exclude and _force_excluded(path, settings)):
+        if not (force_exclude and force_excluded(path, settings)):
             candidates.extend(_walk(path, settings) if path.is_dir() else (path,))
     return _unique(sorted(candidates))
 
@@ -43,7 +43,7 @@ def _unique(paths: Iterable[Path]) -> List[Path]:
     return unique
 
 
-def _force_excluded(path: Path, settings: Settings) -> bool:
+def force_excluded(path: Path, settings: Settings) -> bool:
     """As ruff's ``--force-exclude``: the path, or a folder above it below the project root,
     matches an exclude. Folders above the root are not the project's business."""
     absolute = Path(os.path.abspath(path))

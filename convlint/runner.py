@@ -31,6 +31,7 @@ from convlint.analysis.roots import analyse
 from convlint.cache import Cache, digest
 from convlint.config import Settings
 from convlint.diagnostics import Diagnostic
+from convlint.fix import fix_for
 from convlint.rules import ALL_RULES, RULES_BY_CODE
 from convlint.rules.base import Finding, Rule
 from convlint.prefilter import Prefilter
@@ -152,7 +153,14 @@ class Linter:
             return FileResult(self._source_error(path, error), consulted)
         return FileResult([], consulted)
 
-    def analyse_text(self, path: Path, text: str) -> FileResult:
+    def lint_text(self, path: Path, text: str, unknown_defaults: bool = False) -> List[Diagnostic]:
+        """Lint already decoded ``text`` as the content of ``path`` (a fix being checked, an
+        editor's buffer); ``unknown_defaults`` as in ``analysis.roots.analyse``."""
+        if file_is_exempt(text.encode("utf-8", "surrogatepass")):
+            return []
+        return self.analyse_text(path, text, unknown_defaults).diagnostics
+
+    def analyse_text(self, path: Path, text: str, unknown_defaults: bool = False) -> FileResult:
         """Parse, analyse and check ``text`` as the content of ``path``, within the timeout."""
         shown = display_path(path, self.cwd)
         rules = self.rules_for(path)
@@ -160,7 +168,8 @@ class Linter:
         try:
             with _deadline(self.timeout):
                 try:
-                    return FileResult(self._analyse(path, text, shown, rules), self.project.stop_recording(recorded))
+                    return FileResult(self._analyse(path, text, shown, rules, unknown_defaults),
+                                      self.project.stop_recording(recorded))
                 finally:
                     self.project.forget(path)
         except AnalysisTimeout:
@@ -172,14 +181,24 @@ class Linter:
             counted = not self.settings.is_ignored("CL005", path)
             return FileResult([], cacheable=False, unreported_skip=skip if counted else None)
 
-    def _analyse(self, path: Path, text: str, shown: str, rules: Sequence[Rule]) -> List[Diagnostic]:
+    def _analyse(self, path: Path, text: str, shown: str, rules: Sequence[Rule],
+                 unknown_defaults: bool = False) -> List[Diagnostic]:
         try:
             source = self.project.load(path, text)
         except SourceError as error:
             return self._file_error(shown, rules, error.code, error.detail, error.line, error.column)
         try:
-            facts = analyse(self.project, source, models=self.settings.models_for(path))
-            return self._diagnostics(shown, source, facts, rules)
+            facts = analyse(self.project, source, models=self.settings.models_for(path),
+                            unknown_defaults=unknown_defaults)
+            found = self._diagnostics(shown, source, facts, rules)
+            if unknown_defaults or all(d.fix is None for d in found):
+                return found
+            # A fix is offered only for a finding that holds whatever the roots' parameter
+            # defaults are: a caller elsewhere may pass other values.
+            probe = analyse(self.project, source, models=self.settings.models_for(path), unknown_defaults=True)
+            held = {(d.code, d.line) for d in self._diagnostics(shown, source, probe, rules)}
+            return [d if d.fix is None or (d.code, d.line) in held else dataclasses.replace(d, fix=None)
+                    for d in found]
         except RecursionError:
             return self._file_error(shown, rules, "CL003", "the file is nested too deeply to analyse")
         except Exception as error:  # one file's failure must not stop the run
@@ -224,8 +243,9 @@ class Linter:
             if key in seen or is_suppressed(suppressions, line, rule.code):
                 continue
             seen.add(key)
+            fix = fix_for(source, finding.replacement) if finding.replacement is not None else None
             result.append(Diagnostic(shown, line, column, end_line, end_column, rule.code, finding.message,
-                                     rule.severity))
+                                     rule.severity, fix))
         return result
 
     # ----------------------------------------------------------------- a run

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = "import torch.nn as nn\n"
 #: One provable mismatch: CL101 at column 39 of its line.
 BAD_MODEL = "m = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(4, 8, 3))\n"
+#: What the text output ends with when BAD_MODEL is among the files: its literal has a fix.
+FIXABLE = "[*] 1 fixable with the `--fix` option."
 BAD_COLUMN = 39
 
 
@@ -144,7 +146,8 @@ def test_fifty_thousand_line_file_is_analysed_within_its_budget_and_says_where_i
     result = run_cli(tmp_path, "--extend-select", "CL004", ".")
     elapsed = time.perf_counter() - started
     assert (result.stderr, result.returncode) == ("", 1)
-    model, budget, after, total = result.stdout.splitlines()
+    model, budget, after, total, fixable = result.stdout.splitlines()
+    assert fixable == "[*] 2 fixable with the `--fix` option."
     assert model.startswith(f"big.py:2:{BAD_COLUMN}: CL101 ")
     place, note = budget.split(": ", 1)
     assert note == "CL004 Analysis stopped early: more than 150000 interpreter steps"
@@ -209,9 +212,10 @@ def test_nesting_python_cannot_compile_is_a_syntax_error(tmp_path, kind, depth, 
     result = run_cli(tmp_path, ".")
     assert time.perf_counter() - started < 20
     assert (result.returncode, result.stderr) == (1, "")
-    deep, model, total = result.stdout.splitlines()
+    deep, model, total, hint = result.stdout.splitlines()
     assert deep.startswith("deep.py:") and deep.split(": ", 1)[1] == expected
-    assert model.startswith(f"model.py:2:{BAD_COLUMN}: CL101 ") and total == "Found 2 errors."
+    assert model.startswith(f"model.py:2:{BAD_COLUMN}: CL101 [*] ") and total == "Found 2 errors."
+    assert hint == FIXABLE
 
 
 @pytest.mark.parametrize("kind, depth", [("and", 20_000), ("strings", 20_000), ("parens", 200), ("sums", 2000)])
@@ -224,8 +228,9 @@ def test_nesting_python_accepts_never_crashes(tmp_path, kind, depth):
     assert result.stderr == "" and result.returncode == 1
     lines = result.stdout.splitlines()
     assert [line for line in lines if line.startswith("model.py:")] == [
-        f"model.py:2:{BAD_COLUMN}: CL101 Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"]
-    others = [line for line in lines[:-1] if not line.startswith("model.py:")]
+        f"model.py:2:{BAD_COLUMN}: CL101 [*] Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"]
+    assert lines[-1] == FIXABLE
+    others = [line for line in lines[:-2] if not line.startswith("model.py:")]
     # Valid Python may be beyond what convlint analyses (said so), never reported as invalid.
     assert all(" CL004 " in line or " CL003 " in line for line in others), others
 
@@ -307,9 +312,10 @@ def test_directory_symlink_loop_is_walked_once(tmp_path):
     assert result.stdout.splitlines() == [
         "pkg/a.py:1:1: CL002 The file could not be read: Too many levels of symbolic links",
         "pkg/b.py:1:1: CL002 The file could not be read: Too many levels of symbolic links",
-        f"pkg/sub/loop/sub/model.py:2:{BAD_COLUMN}: CL101 Conv2d expects 4 input channels but receives 8 from "
+        f"pkg/sub/loop/sub/model.py:2:{BAD_COLUMN}: CL101 [*] Conv2d expects 4 input channels but receives 8 from "
         "Conv2d(3, 8) on line 2",
         "Found 3 errors.",
+        FIXABLE,
     ]
 
 
@@ -421,11 +427,12 @@ def test_one_run_over_every_kind_of_bad_file_reports_each_and_finishes(tmp_path)
     os.symlink("..", tmp_path / "pkg" / "loop")  # a directory symlink loop
     result = run_cli(tmp_path, ".", "--extend-select", "CL004", timeout=60)
     assert result.stderr == "" and result.returncode == 1
-    mismatch = "CL101 Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line {0}"
+    mismatch = "CL101 [*] Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line {0}"
     assert result.stdout.splitlines() == [
         f"bom.py:2:{BAD_COLUMN}: " + mismatch.format(2),
         f"cookie.py:4:{BAD_COLUMN}: " + mismatch.format(4),
-        f"cr.py:2:{BAD_COLUMN}: " + mismatch.format(2),
+        # No fix is offered in a file with CR line endings (libcst reads them as one line).
+        f"cr.py:2:{BAD_COLUMN}: " + mismatch.format(2).replace("[*] ", ""),
         f"crlf.py:2:{BAD_COLUMN}: " + mismatch.format(2),
         "deep.py:1:205: CL001 The file does not parse: too many nested parentheses",
         f"itself.py:12:{BAD_COLUMN}: " + mismatch.format(12),
@@ -441,6 +448,7 @@ def test_one_run_over_every_kind_of_bad_file_reports_each_and_finishes(tmp_path)
         "recursion.py:5:12: CL004 Analysis stopped early: call depth limit",
         f"recursion.py:7:{BAD_COLUMN}: " + mismatch.format(7),
         "Found 15 errors.",
+        "[*] 7 fixable with the `--fix` option.",
     ]
     assert run_cli(tmp_path, ".", "--exit-zero").returncode == 0
     empty = run_cli(tmp_path, "empty.py")
@@ -473,13 +481,14 @@ def test_files_unreadable_or_deleted_during_the_run_of_the_command(tmp_path, mon
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     assert cli.main(["--no-cache", "."]) == 1
     out, err = capsys.readouterr()
-    mismatch = f"2:{BAD_COLUMN}: CL101 Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"
+    mismatch = f"2:{BAD_COLUMN}: CL101 [*] Conv2d expects 4 input channels but receives 8 from Conv2d(3, 8) on line 2"
     assert (out.splitlines(), err) == ([
         f"a.py:{mismatch}",
         "gone.py:1:1: CL002 The file could not be read: No such file or directory",
         "secret.py:1:1: CL002 The file could not be read: Permission denied",
         f"z.py:{mismatch}",
         "Found 4 errors.",
+        "[*] 2 fixable with the `--fix` option.",
     ], "")
 
 

@@ -56,6 +56,13 @@ NORM_LINE = (
 )
 CNN_MESSAGE = CNN_LINE.split(" CL101 ", 1)[1]
 NORM_MESSAGE = NORM_LINE.split(" CL102 ", 1)[1]
+# The text format marks a finding --fix can repair with [*], as ruff does; both are.
+CNN_TEXT = CNN_LINE.replace(" CL101 ", " CL101 [*] ")
+NORM_TEXT = NORM_LINE.replace(" CL102 ", " CL102 [*] ")
+
+
+def fixable(count: int) -> str:
+    return f"[*] {count} fixable with the `--fix` option.\n"
 
 
 def _environment(tmp_path: Path) -> Dict[str, str]:
@@ -98,11 +105,11 @@ def expect(result: subprocess.CompletedProcess, stdout: str, code: int, stderr: 
 
 
 def test_text_on_bad_files(project):
-    expect(run(project, "models"), f"{NORM_LINE}\n{CNN_LINE}\nFound 2 errors.\n", 1)
+    expect(run(project, "models"), f"{NORM_TEXT}\n{CNN_TEXT}\nFound 2 errors.\n{fixable(2)}", 1)
 
 
 def test_text_on_one_bad_file(project):
-    expect(run(project, f"models/{BAD_CNN}"), f"{CNN_LINE}\nFound 1 error.\n", 1)
+    expect(run(project, f"models/{BAD_CNN}"), f"{CNN_TEXT}\nFound 1 error.\n{fixable(1)}", 1)
 
 
 def test_text_on_a_good_file(project):
@@ -111,26 +118,26 @@ def test_text_on_a_good_file(project):
 
 def test_check_subcommand_and_default_path(project):
     """``convlint check`` is ``convlint``; with no path the current folder is linted."""
-    expected = f"{NORM_LINE}\n{CNN_LINE}\nFound 2 errors.\n"
+    expected = f"{NORM_TEXT}\n{CNN_TEXT}\nFound 2 errors.\n{fixable(2)}"
     expect(run(project, "check", "models"), expected, 1)
     expect(run(project), expected, 1)
 
 
 def test_exit_zero(project):
-    expect(run(project, "--exit-zero", "models"), f"{NORM_LINE}\n{CNN_LINE}\nFound 2 errors.\n", 0)
+    expect(run(project, "--exit-zero", "models"), f"{NORM_TEXT}\n{CNN_TEXT}\nFound 2 errors.\n{fixable(2)}", 0)
 
 
 # -- machine-readable formats ------------------------------------------------------------------
 
 
 def _json_object(project: Path, name: str, code: str, rule: str, message: str, line: int, column: int,
-                 end_column: int) -> dict:
+                 end_column: int, fix: Optional[dict] = None) -> dict:
     return {
         "cell": None,
         "code": code,
         "end_location": {"column": end_column, "row": line},
         "filename": os.path.join(os.path.realpath(project), "models", name),
-        "fix": None,
+        "fix": fix,
         "location": {"column": column, "row": line},
         "message": message,
         "name": rule,
@@ -140,10 +147,22 @@ def _json_object(project: Path, name: str, code: str, rule: str, message: str, l
     }
 
 
+def _literal_fix(parameter: str, old: str, new: str, line: int, column: int) -> dict:
+    """ruff's fix object: the literal replaced by the count that arrives."""
+    return {
+        "applicability": "safe",
+        "message": f"Replace {parameter}={old} with {new}",
+        "edits": [{"content": new, "location": {"column": column, "row": line},
+                   "end_location": {"column": column + len(old), "row": line}}],
+    }
+
+
 def _expected_objects(project: Path) -> List[dict]:
     return [
-        _json_object(project, BAD_NORM, "CL102", "norm-channel-mismatch", NORM_MESSAGE, 12, 13, 31),
-        _json_object(project, BAD_CNN, "CL101", "channel-mismatch", CNN_MESSAGE, 15, 20, 38),
+        _json_object(project, BAD_NORM, "CL102", "norm-channel-mismatch", NORM_MESSAGE, 12, 13, 31,
+                     _literal_fix("num_features", "64", "32", 12, 28)),
+        _json_object(project, BAD_CNN, "CL101", "channel-mismatch", CNN_MESSAGE, 15, 20, 38,
+                     _literal_fix("in_features", "120", "128", 15, 30)),
     ]
 
 
@@ -239,11 +258,11 @@ def test_output_format_from_config(project):
 @pytest.mark.parametrize(
     "options, stdout, code",
     [
-        (["--select", "CL102"], f"{NORM_LINE}\nFound 1 error.\n", 1),
-        (["--select", "CL1", "--ignore", "CL102"], f"{CNN_LINE}\nFound 1 error.\n", 1),
+        (["--select", "CL102"], f"{NORM_TEXT}\nFound 1 error.\n{fixable(1)}", 1),
+        (["--select", "CL1", "--ignore", "CL102"], f"{CNN_TEXT}\nFound 1 error.\n{fixable(1)}", 1),
         (["--ignore", "CL1"], "All checks passed!\n", 0),
         (["--select", "CL2"], "All checks passed!\n", 0),
-        (["--select", "cl101,CL102"], f"{NORM_LINE}\n{CNN_LINE}\nFound 2 errors.\n", 1),
+        (["--select", "cl101,CL102"], f"{NORM_TEXT}\n{CNN_TEXT}\nFound 2 errors.\n{fixable(2)}", 1),
     ],
     ids=["select-code", "select-prefix-ignore-code", "ignore-prefix", "select-other-group", "comma-list"],
 )
@@ -253,9 +272,9 @@ def test_select_and_ignore(project, options, stdout, code):
 
 def test_ignore_from_config_and_select_on_the_command_line(project):
     (project / "pyproject.toml").write_text('[tool.convlint]\nignore = ["CL101"]\n', encoding="utf-8")
-    expect(run(project, "models"), f"{NORM_LINE}\nFound 1 error.\n", 1)
+    expect(run(project, "models"), f"{NORM_TEXT}\nFound 1 error.\n{fixable(1)}", 1)
     # A command-line --select starts the selection afresh, as in ruff.
-    expect(run(project, "--select", "CL1", "models"), f"{NORM_LINE}\n{CNN_LINE}\nFound 2 errors.\n", 1)
+    expect(run(project, "--select", "CL1", "models"), f"{NORM_TEXT}\n{CNN_TEXT}\nFound 2 errors.\n{fixable(2)}", 1)
 
 
 def test_unknown_rule_code_on_the_command_line(project):
@@ -285,17 +304,17 @@ def test_noqa_on_the_line(project):
         text = (FIXTURES / fixture).read_text(encoding="utf-8")
         (folder / name).write_text(re.sub(r"# error: CL\d+", comment, text), encoding="utf-8")
     reported = sorted(
-        (NORM_LINE if fixture == BAD_NORM else CNN_LINE).replace(f"models/{fixture}", f"suppressed/{name}")
+        (NORM_TEXT if fixture == BAD_NORM else CNN_TEXT).replace(f"models/{fixture}", f"suppressed/{name}")
         for name, fixture, _, still in SUPPRESSIONS
         if still
     )
-    expect(run(project, "suppressed"), "\n".join(reported) + f"\nFound {len(reported)} errors.\n", 1)
+    expect(run(project, "suppressed"), "\n".join(reported) + f"\nFound {len(reported)} errors.\n{fixable(len(reported))}", 1)
 
 
 def test_convlint_noqa_exempts_the_whole_file(project):
     path = project / "models" / BAD_NORM
     path.write_text("# convlint: noqa\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
-    expect(run(project, "models"), f"{CNN_LINE}\nFound 1 error.\n", 1)
+    expect(run(project, "models"), f"{CNN_TEXT}\nFound 1 error.\n{fixable(1)}", 1)
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -326,8 +345,8 @@ def test_syntax_error_is_a_diagnostic_and_the_other_files_are_linted(project):
     (project / "models" / "broken.py").write_text("import torch.nn as nn\ndef f(:\n    pass\n", encoding="utf-8")
     result = run(project, "models")
     assert (result.stderr, result.returncode) == ("", 1)
-    norm, broken, cnn, found = result.stdout.splitlines()
-    assert (norm, cnn, found) == (NORM_LINE, CNN_LINE, "Found 3 errors.")
+    norm, broken, cnn, found, hint = result.stdout.splitlines()
+    assert (norm, cnn, found, hint + "\n") == (NORM_TEXT, CNN_TEXT, "Found 3 errors.", fixable(2))
     # The position and wording come from libcst's parser error, so only the shape is pinned.
     assert re.fullmatch(r"models/broken\.py:\d+:\d+: CL001 The file does not parse: .+", broken)
 
@@ -343,8 +362,9 @@ def test_unknown_option_is_a_usage_error(project):
 
 def test_stdin_filename(project):
     source = (FIXTURES / BAD_CNN).read_text(encoding="utf-8")
-    line = CNN_LINE.replace("models/tutorial_cnn_bad_linear.py", "models/net.py")
-    expect(run(project, "--stdin-filename", "models/net.py", "-", stdin=source), f"{line}\nFound 1 error.\n", 1)
+    line = CNN_TEXT.replace("models/tutorial_cnn_bad_linear.py", "models/net.py")
+    expect(run(project, "--stdin-filename", "models/net.py", "-", stdin=source),
+           f"{line}\nFound 1 error.\n{fixable(1)}", 1)
 
 
 def test_stdin_filename_json_for_editors(project):
@@ -402,7 +422,8 @@ def test_rule(project):
     rule = RULES_BY_CODE["CL101"]
     assert result.stdout.count("\n## Accepted\n```python\n") == len(rule.valid)
     assert result.stdout.count("\n## Rejected\n```python\n") == len(rule.invalid)
-    assert result.stdout.endswith(f"\n{rule.invalid[-1].rstrip()}\n```\n")
+    assert result.stdout.count("\n## Fixed by --fix\n```python\n") == len(rule.fixed) > 0
+    assert result.stdout.endswith(f"\n{rule.fixed[max(rule.fixed)].rstrip()}\n```\n")
 
 
 def test_unknown_rule(project):
@@ -493,11 +514,11 @@ def test_pre_commit_hook_on_staged_files(repo):
     assert "build/generated.py" in filenames and "models/notes.txt" not in filenames
     expect(
         hook_run(repo, filenames),
-        "models/bad.py:15:20: CL101 Linear expects 120 input features but receives 128 from Linear(400, 128) "
+        "models/bad.py:15:20: CL101 [*] Linear expects 120 input features but receives 128 from Linear(400, 128) "
         "on line 14\n"
         "models/pkg/net_bad.py:14:13: CL101 The Conv2d on blocks.py:8 expects 128 input channels but receives 64 "
         "from Conv2d(32, 64) on blocks.py:8\n"
-        "Found 2 errors.\n",
+        f"Found 2 errors.\n{fixable(1)}",
         1,
     )
 

@@ -127,7 +127,8 @@ def test_readme_excerpt_is_from_the_fixture():
 def test_readme_configuration_is_valid_and_complete(tmp_path):
     from convlint.config import _CHECKS, load_settings
 
-    (config,) = _blocks("toml")
+    # The configuration block (the editors section has a Helix languages.toml too).
+    (config,) = [block for block in _blocks("toml") if "[tool.convlint]" in block]
     (tmp_path / "pyproject.toml").write_text(config, encoding="utf-8")
     settings = load_settings(tmp_path)
     assert settings.config_path == tmp_path / "pyproject.toml"

@@ -40,21 +40,23 @@ def run(capsys, *args: str):
 
 def test_one_line_per_rule_most_frequent_first(project, capsys):
     assert run(capsys, "--statistics", ".") == (1, (
-        "2\tCL101\tchannel-mismatch\n"
-        "1\tCL102\tnorm-channel-mismatch\n"
-        "1\tCL301\tconv-bias-before-norm\n"
-        "Found 4 errors.\n"))
+        "2\tCL101\t[*] channel-mismatch\n"
+        "1\tCL102\t[*] norm-channel-mismatch\n"
+        "1\tCL301\t[*] conv-bias-before-norm\n"
+        "Found 4 errors.\n"
+        "[*] 3 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n"))
     assert run(capsys, "--statistics", "--exit-zero", ".")[0] == 0
-    assert run(capsys, "--statistics", "--select", "CL102", ".") == (1, "1\tCL102\tnorm-channel-mismatch\nFound 1 error.\n")
+    assert run(capsys, "--statistics", "--select", "CL102", ".") == (
+        1, "1\tCL102\t[*] norm-channel-mismatch\nFound 1 error.\n[*] 1 fixable with the `--fix` option.\n")
 
 
 def test_json_has_ruffs_fields(project, capsys):
     code, out = run(capsys, "--statistics", "--output-format", "json", ".")
     assert code == 1
     assert json.loads(out) == [
-        {"code": "CL101", "name": "channel-mismatch", "count": 2, "fixable": False, "fixable_count": 0},
-        {"code": "CL102", "name": "norm-channel-mismatch", "count": 1, "fixable": False, "fixable_count": 0},
-        {"code": "CL301", "name": "conv-bias-before-norm", "count": 1, "fixable": False, "fixable_count": 0},
+        {"code": "CL101", "name": "channel-mismatch", "count": 2, "fixable": True, "fixable_count": 2},
+        {"code": "CL102", "name": "norm-channel-mismatch", "count": 1, "fixable": True, "fixable_count": 1},
+        {"code": "CL301", "name": "conv-bias-before-norm", "count": 1, "fixable": True, "fixable_count": 1},
     ]
 
 
@@ -70,13 +72,15 @@ def test_other_formats_are_a_usage_error(project, capsys, fmt):
 
 
 def test_a_skipped_file_is_counted_though_cl005_is_off(project, slow_file, capsys):
-    assert run(capsys, "--timeout", "0.3", ".")[1].count("\n") == 5  # four errors and the total: no CL005
+    # four errors, the total and the fixable line: no CL005
+    assert run(capsys, "--timeout", "0.3", ".")[1].count("\n") == 6
     assert run(capsys, "--statistics", "--timeout", "0.3", ".") == (1, (
-        "2\tCL101\tchannel-mismatch\n"
-        "1\tCL005\tanalysis-timeout\n"
-        "1\tCL102\tnorm-channel-mismatch\n"
-        "1\tCL301\tconv-bias-before-norm\n"
-        "Found 4 errors.\n" + SKIP_NOTE + "\n"))
+        "2\tCL101\t[*] channel-mismatch\n"
+        "1\tCL005\t[ ] analysis-timeout\n"
+        "1\tCL102\t[*] norm-channel-mismatch\n"
+        "1\tCL301\t[*] conv-bias-before-norm\n"
+        "Found 4 errors.\n"
+        "[*] 3 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n" + SKIP_NOTE + "\n"))
 
 
 def test_a_counted_skip_does_not_fail_the_run(project, slow_file, capsys):
@@ -113,11 +117,12 @@ def test_skips_in_the_workers_are_counted(project, slow_file, monkeypatch, capsy
     (project / "pkg" / "slow.py").write_text("import torch\n")
     code, out = run(capsys, "--statistics", "--jobs", "2", "--timeout", "0.3", ".")
     assert (code, out) == (1, (
-        "8\tCL101\tchannel-mismatch\n"
-        "4\tCL102\tnorm-channel-mismatch\n"
-        "4\tCL301\tconv-bias-before-norm\n"
-        "2\tCL005\tanalysis-timeout\n"
+        "8\tCL101\t[*] channel-mismatch\n"
+        "4\tCL102\t[*] norm-channel-mismatch\n"
+        "4\tCL301\t[*] conv-bias-before-norm\n"
+        "2\tCL005\t[ ] analysis-timeout\n"
         "Found 16 errors.\n"
+        "[*] 12 fixable with the `--fix` option (4 hidden fixes can be enabled with the `--unsafe-fixes` option).\n"
         "2 skipped files counted under CL005, which is not selected: `--extend-select CL005` reports them.\n"))
 
 

@@ -62,6 +62,7 @@ from convlint.analysis.objects import (
     Site,
     Super,
     Tensor,
+    argument_node,
     birth_now,
     join_values,
 )
@@ -269,11 +270,15 @@ def _body(node: Any) -> Sequence[cst.CSTNode]:
 
 
 class Interpreter(KerasSupport, FlaxSupport):
-    def __init__(self, project: Project, root: ModuleSource, facts: FileFacts, limits: Limits = Limits()) -> None:
+    def __init__(self, project: Project, root: ModuleSource, facts: FileFacts, limits: Limits = Limits(),
+                 unknown_defaults: bool = False) -> None:
         self.project = project
         self.root = root
         self.facts = facts
         self.limits = limits
+        #: Roots leave their parameters' defaults unknown: what is found then holds whatever
+        #: values callers pass (fixes are checked this way).
+        self.unknown_defaults = unknown_defaults
         self.steps = 0
         self.journal: List[_JournalFrame] = []
         self.calls: List[_Call] = []
@@ -1579,7 +1584,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             if not args.exact:
                 bound[name] = UNKNOWN
             elif name in function.defaults:
-                bound[name] = function.defaults[name]
+                bound[name] = UNKNOWN if symbolic and self.unknown_defaults else function.defaults[name]
             else:
                 bound[name] = Dim.symbol(name) if symbolic else UNKNOWN
         star = params.star_arg
@@ -1862,7 +1867,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         self.register_compact(layer)
         if type(node) is cst.Call:
             layer.origins = {name: calls for name in arguments
-                             for calls in [self._origin_of(_argument_node(node, names, name))] if calls}
+                             for calls in [self._origin_of(argument_node(node, names, name))] if calls}
         anchor = self.facts.anchor(layer)
         if anchor is not None:
             self.facts.add_layer(LayerFact(layer, anchor, self.context))
@@ -1909,7 +1914,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             if expression.value not in parameters:
                 break
             calls.append(frame.call)
-            expression = _argument_node(frame.call, parameters[frame.implicit:], expression.value)
+            expression = argument_node(frame.call, parameters[frame.implicit:], expression.value)
             if expression is None:
                 break
         return tuple(calls)
@@ -2445,22 +2450,6 @@ def _name_of(node: cst.BaseExpression) -> str:
 def _parameter_names(function: FunctionValue) -> List[str]:
     params = function.node.params
     return [p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
-
-
-def _argument_node(call: cst.Call, names: Sequence[str], name: str) -> Optional[cst.BaseExpression]:
-    """The expression a call passes for parameter ``name`` (``names`` in signature order)."""
-    position = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is not None:
-            if arg.keyword.value == name:
-                return arg.value
-            continue
-        if position < len(names) and names[position] == name:
-            return arg.value
-        position += 1
-    return None
 
 
 def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -374,6 +374,13 @@ class Layer:
             dims.append(new if old is UNKNOWN else old)
         self.built_with = Tensor(tensor.rank, tuple(dims))
 
+    def argument_node(self, name: str) -> Optional[cst.BaseExpression]:
+        """The expression the layer's own call wrote for ``name``; None if it wrote none, or
+        if a ``*args``/``**kwargs`` may hold it."""
+        if type(self.node) is not cst.Call:
+            return None
+        return argument_node(self.node, self.spec.param_names, name)
+
 
 @dataclass(eq=False)
 class Container(Mutable):
@@ -475,3 +482,19 @@ class Arguments:
     @property
     def exact(self) -> bool:
         return not (self.open_positional or self.open_keywords)
+
+
+def argument_node(call: cst.Call, names: Sequence[str], name: str) -> Optional[cst.BaseExpression]:
+    """The expression a call passes for parameter ``name`` (``names`` in signature order)."""
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            if arg.keyword.value == name:
+                return arg.value
+            continue
+        if position < len(names) and names[position] == name:
+            return arg.value
+        position += 1
+    return None

@@ -32,12 +32,13 @@ from convlint.analysis.values import UNKNOWN
 
 
 def analyse(project: Project, source: ModuleSource, limits: Limits = Limits(),
-            models: Sequence[Tuple[str, Mapping[str, Any]]] = ()) -> FileFacts:
+            models: Sequence[Tuple[str, Mapping[str, Any]]] = (), unknown_defaults: bool = False) -> FileFacts:
     """The facts of one file. ``models`` are the calls to evaluate in it, with their entries of
     ``[tool.convlint.models]`` (whose ``input-shape`` is run forward); their models are recorded
-    under their expression."""
+    under their expression. ``unknown_defaults`` runs classes and functions with their
+    parameters' defaults unknown, as the check of a fix does."""
     facts = FileFacts(source)
-    interpreter = Interpreter(project, source, facts, limits)
+    interpreter = Interpreter(project, source, facts, limits, unknown_defaults)
     namespace = Namespace({"__name__": UNKNOWN})
     interpreter.root_namespace = namespace
     spent = _run_root(interpreter, None, lambda: interpreter.execute_module(source, namespace), source.tree,

@@ -43,7 +43,7 @@ def render(fmt: str, diagnostics: Sequence[Diagnostic], unreported_skips: Sequen
     lines = [f"{row['count']:>{count_width}}\t{row['code']:<{code_width}}\t{_marker(row) if any_fixable else ''}"
              f"{row['name']}" for row in rows]
     if diagnostics:
-        lines += text.summary(diagnostics)
+        lines += text.summary(diagnostics, text.FixState())
     if unreported_skips:
         skipped = len(unreported_skips)
         lines.append(f"{skipped} skipped file{'' if skipped == 1 else 's'} counted under CL005, which is not "

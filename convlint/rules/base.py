@@ -58,6 +58,9 @@ class Rule:
     valid: ClassVar[Sequence[str]] = ()
     #: Snippets the rule must reject; each rejected line carries ``# error: CODE``.
     invalid: ClassVar[Sequence[str]] = ()
+    #: The rejected snippets that ``--fix --unsafe-fixes`` repairs (by index in ``invalid``),
+    #: as they read after it; every other rejected snippet must stay as it is.
+    fixed: ClassVar[Mapping[int, str]] = {}
 
     def __init__(self, settings: Optional["Settings"] = None) -> None:
         self.settings = settings

@@ -9,6 +9,7 @@ from convlint.analysis.values import provably_different
 from convlint.frameworks.catalog import CONV, LINEAR
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin, provenance, received, subject
+from convlint.rules.repairs import literal_count
 
 _WHAT = {CONV: "input channels", LINEAR: "input features"}
 
@@ -34,6 +35,12 @@ class ChannelMismatch(Rule):
     ```python
     features = nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.Conv2d(64, 128, 3))
     ```
+
+    ## Fix safety
+    `--fix` replaces a plain integer literal by the count that arrives, when that count is a
+    known number and every tensor seen reaching the layer call brought the same one; a grouped
+    convolution keeps its fix only if its groups still divide the new count. The fix is safe:
+    the layer's output is unchanged, and only a model that could not run is changed.
     """
 
     code = "CL101"
@@ -66,6 +73,16 @@ class ChannelMismatch(Rule):
         "        super().__init__()\n"
         "        self.body = nn.Sequential(nn.Conv2d(c, 2 * c, 3), nn.Conv2d(c, c, 3))  # error: CL101\n",
     )
+    fixed = {
+        0: "import torch.nn as nn\n"
+           "features = nn.Sequential(\n"
+           "    nn.Conv2d(3, 64, 3),\n"
+           "    nn.ReLU(),\n"
+           "    nn.Conv2d(64, 128, 3),  # error: CL101\n"
+           ")\n",
+        1: "from torch import nn\n"
+           "head = nn.Sequential(nn.Linear(512, 256), nn.Dropout(0.5), nn.Linear(256, 10))  # error: CL101\n",
+    }
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for flow in facts.flows:
@@ -78,4 +95,4 @@ class ChannelMismatch(Rule):
                 f"{origin(facts, flow.producer)}"
                 f"{provenance(facts, flow.consumer, flow.anchor, flow.context)}"
             )
-            yield Finding(flow.anchor, message)
+            yield Finding(flow.anchor, message, literal_count(facts, flow))

@@ -10,6 +10,7 @@ from convlint.diagnostics import WARNING
 from convlint.frameworks.catalog import CONV
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import layer_call, provenance
+from convlint.rules.repairs import bias_off
 
 
 class ConvBiasBeforeNorm(Rule):
@@ -33,6 +34,11 @@ class ConvBiasBeforeNorm(Rule):
     ```python
     nn.Sequential(nn.Conv2d(3, 64, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU())
     ```
+
+    ## Fix safety
+    `--fix --unsafe-fixes` adds `bias=False` (or turns `bias=True` into it) when every use of the
+    convolution seen feeds such a norm. The fix is unsafe: the outputs stay the same, but the
+    model's `state_dict` loses the bias, so a checkpoint saved before no longer loads strictly.
     """
 
     code = "CL301"
@@ -60,6 +66,18 @@ class ConvBiasBeforeNorm(Rule):
         "    def forward(self, x):\n"
         "        return self.bn(self.conv(x)).relu()\n",
     )
+    fixed = {
+        0: "import torch.nn as nn\n"
+           "stem = nn.Sequential(nn.Conv2d(3, 64, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU())  # error: CL301\n",
+        1: "import torch.nn as nn\n"
+           "class Net(nn.Module):\n"
+           "    def __init__(self):\n"
+           "        super().__init__()\n"
+           "        self.conv = nn.Conv2d(3, 32, 3, bias=False)  # error: CL301\n"
+           "        self.bn = nn.BatchNorm2d(32)\n"
+           "    def forward(self, x):\n"
+           "        return self.bn(self.conv(x)).relu()\n",
+    }
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for fact in facts.adjacencies:
@@ -71,4 +89,4 @@ class ConvBiasBeforeNorm(Rule):
                 f"{layer_call(conv)} has a bias of {channels} parameters that {norm.spec.name} on "
                 f"{facts.where(norm)} cancels (it subtracts each channel's mean): pass bias=False"
             )
-            yield Finding(fact.anchor, message + provenance(facts, conv, fact.anchor, fact.context))
+            yield Finding(fact.anchor, message + provenance(facts, conv, fact.anchor, fact.context), bias_off(facts, conv))

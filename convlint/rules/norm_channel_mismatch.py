@@ -9,6 +9,7 @@ from convlint.analysis.values import provably_different
 from convlint.frameworks.catalog import BATCH_NORM, CHANNEL_NORM, LAYER_NORM
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin, provenance, received, subject
+from convlint.rules.repairs import literal_count
 
 
 class NormChannelMismatch(Rule):
@@ -31,6 +32,10 @@ class NormChannelMismatch(Rule):
     ```python
     nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU())
     ```
+
+    ## Fix safety
+    As for CL101: a plain integer literal becomes the count that arrives, when that is known and
+    the same at every use of the layer call (a `GroupNorm` only if its groups divide it). Safe.
     """
 
     code = "CL102"
@@ -78,6 +83,14 @@ class NormChannelMismatch(Rule):
         "import torch.nn as nn\n"
         "seq = nn.Sequential(nn.Linear(10, 20), nn.LayerNorm(32))  # error: CL102\n",
     )
+    fixed = {
+        0: "import torch.nn as nn\n"
+           "stem = nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU())  # error: CL102\n",
+        2: "import torch.nn as nn\n"
+           "mlp = nn.Sequential(nn.Flatten(), nn.Linear(10, 20), nn.BatchNorm1d(20))  # error: CL102\n",
+        3: "import torch.nn as nn\n"
+           "seq = nn.Sequential(nn.Linear(10, 20), nn.LayerNorm(20))  # error: CL102\n",
+    }
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
         for flow in facts.flows:
@@ -95,4 +108,4 @@ class NormChannelMismatch(Rule):
                 f"{received(flow.received, flow.note)}{origin(facts, flow.producer)}"
                 f"{provenance(facts, consumer, flow.anchor, flow.context)}"
             )
-            yield Finding(flow.anchor, message)
+            yield Finding(flow.anchor, message, literal_count(facts, flow))
