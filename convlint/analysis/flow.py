@@ -41,6 +41,7 @@ from convlint.frameworks.catalog import (
     PASS_THROUGH,
     RECURRENT,
     RESHAPE,
+    SEQUENCE,
     SPATIAL,
 )
 
@@ -249,6 +250,64 @@ def _linear(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     if layer.spec.in_param:
         checks.append(Check(layer.spec.in_param, layer.argument(layer.spec.in_param), tensor.axis(-1), -1))
     return _with_axis(tensor, -1, layer.argument(layer.spec.out_param), layer), checks
+
+
+def _sequence(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """PyTorch's recurrent layers: the features on the last axis, and ``hidden_size`` (or
+    ``proj_size``) per direction out of it."""
+    checks = [Check(layer.spec.in_param or "", layer.argument(layer.spec.in_param), tensor.axis(-1), -1)]
+    width = layer.argument(layer.spec.out_param)
+    projection = layer.arguments.get("proj_size", 0)
+    if type(projection) is not int:
+        width = UNKNOWN
+    elif projection > 0:
+        width = projection
+    bidirectional = layer.arguments.get("bidirectional", False)
+    note = None
+    if bidirectional is True:
+        note = (-1, f"2 directions × {width}") if as_dim(width) is not None else None
+        width = multiply(width, 2)
+    elif bidirectional is not False:
+        width = UNKNOWN
+    output = _with_axis(tensor, -1, width, layer)
+    return (replace(output, note=note) if note else output), checks
+
+
+def index(tensor: Tensor, key: Any) -> Tensor:
+    """``x[:, -1]``, ``x[..., 0]``, ``x[None]``: an integer drops its axis, a slice keeps it (its
+    size when the slice and the size are known), ``None`` adds an axis of 1."""
+    keys = key if isinstance(key, tuple) else (key,)
+    if not all(k is None or k is Ellipsis or type(k) is int or isinstance(k, slice) for k in keys) \
+            or list(keys).count(Ellipsis) > 1:
+        return Tensor(None, ())
+    if tensor.rank is None:
+        # Leading axes are indexed; whatever the rank, a last key ``:`` keeps the last axis.
+        keeps_last = keys[-1] == slice(None) and None not in keys and Ellipsis not in keys
+        return Tensor(None, (tensor.axis(-1),) if keeps_last else (), tensor.origin,
+                      note=tensor.note if keeps_last and tensor.note and tensor.note[0] == -1 else None)
+    consumed = sum(1 for k in keys if type(k) is int or isinstance(k, slice))
+    if consumed > tensor.rank:
+        return Tensor(None, ())
+    dims: List[Any] = []
+    axis = 0
+    for k in keys:
+        if k is None:
+            dims.append(1)
+        elif k is Ellipsis:
+            dims.extend(tensor.dims[axis: axis + tensor.rank - consumed])
+            axis += tensor.rank - consumed
+        elif isinstance(k, slice):
+            size = tensor.dims[axis]
+            dims.append(size if k == slice(None) else len(range(size)[k]) if type(size) is int else UNKNOWN)
+            axis += 1
+        else:
+            size = tensor.dims[axis]
+            if type(size) is int and not -size <= k < size:
+                return Tensor(None, ())
+            axis += 1
+    dims.extend(tensor.dims[axis:])
+    note = tensor.note if tensor.note and keys[-1] == slice(None) and tensor.note[0] == -1 else None
+    return Tensor(len(dims), tuple(dims), tensor.origin, note=note, rank_certain=tensor.rank_certain)
 
 
 def _holds_channel_state(layer: Layer) -> bool:
@@ -572,6 +631,7 @@ _BY_KIND = {
     POOL: _pool,
     FLATTEN: _flatten,
     GLOBAL_POOL: _global_pool,
+    SEQUENCE: _sequence,
     INPUT: _input,
     RESHAPE: _reshape,
     EMBEDDING: _embedding,

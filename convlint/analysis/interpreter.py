@@ -1037,7 +1037,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             except (IndexError, ValueError):
                 return UNKNOWN
         if isinstance(obj, Tensor):
-            return UNKNOWN_TENSOR
+            return flow.touched(flow.index(obj, key))
         return UNKNOWN
 
     def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Any:
@@ -1336,6 +1336,7 @@ class Interpreter(KerasSupport, FlaxSupport):
     _expressions: Dict[type, Callable[["Interpreter", Any, Scope], Any]] = {
         cst.Name: _name,
         cst.Integer: _number,
+        cst.Ellipsis: lambda self, node, scope: Ellipsis,
         cst.Float: _number,
         cst.SimpleString: _string,
         cst.ConcatenatedString: _concatenated,
@@ -2146,7 +2147,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         if not isinstance(tensor, Tensor):
             tensor = UNKNOWN_TENSOR
         if isinstance(module, Layer):
-            return self.apply_layer(module, tensor)
+            output = self.apply_layer(module, tensor)
+            return (output, UNKNOWN) if module.spec.returns_state else output
         if isinstance(module, Container) and module.kind == "Sequential":
             for index, child in enumerate(module.modules()):
                 self.tick()

@@ -40,6 +40,7 @@ INPUT = "input"  # a placeholder of a given shape (Keras ``InputLayer``)
 RESHAPE = "reshape"  # the batch axis kept, the rest becomes ``target_shape``
 EMBEDDING = "embedding"  # a new last axis of ``out_param`` values
 RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``return_sequences``
+SEQUENCE = "sequence"  # checks the features on the last axis; out_param (× 2 if bidirectional) there
 
 #: The argument names of a sliding window: kernel, stride, padding, dilation (None: no dilation).
 TORCH_WINDOW = ("kernel_size", "stride", "padding", "dilation")
@@ -84,6 +85,8 @@ class LayerSpec:
     built_on_call: bool = False
     #: The framework the layer belongs to.
     framework: str = "torch"
+    #: Calling the layer returns ``(output, state)`` (PyTorch's RNN, LSTM, GRU and LSTMCell).
+    returns_state: bool = False
     #: When the number of spatial axes is not fixed by the layer but by the length of this
     #: argument (Flax's ``Conv(kernel_size=(3, 3))``, ``avg_pool(window_shape=...)``).
     rank_from: Optional[str] = None

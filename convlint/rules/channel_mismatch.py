@@ -6,20 +6,22 @@ from typing import Iterable
 
 from convlint.analysis.facts import FileFacts
 from convlint.analysis.values import provably_different
-from convlint.frameworks.catalog import CONV, LINEAR
+from convlint.frameworks.catalog import CONV, LINEAR, SEQUENCE
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin, provenance, received, subject
 from convlint.rules.repairs import literal_count
 
-_WHAT = {CONV: "input channels", LINEAR: "input features"}
+_WHAT = {CONV: "input channels", LINEAR: "input features", SEQUENCE: "input features"}
 
 
 class ChannelMismatch(Rule):
     """
     ## What it does
-    Checks that every convolution receives as many channels as its `in_channels`, and every
-    `Linear` as many features as its `in_features`, following the tensor from the layer before
-    it: through `nn.Sequential`, `forward()`, helpers, loops and custom blocks.
+    Checks that every convolution receives as many channels as its `in_channels`, every
+    `Linear` as many features as its `in_features` and every `RNN`/`LSTM`/`GRU` (and cell) as
+    many as its `input_size`, following the tensor from the layer before it: through
+    `nn.Sequential`, `forward()`, helpers, loops and custom blocks (a bidirectional LSTM gives
+    two directions' worth of features).
 
     ## Why is this bad?
     PyTorch only finds out when the first batch goes through the model, after the data has
