@@ -2683,3 +2683,31 @@ def test_list_doubling_in_a_loop_stays_within_the_item_budget(tmp_path: Path) ->
     found, elapsed = result.stdout.splitlines()
     assert found == str(sorted(expected_lines(source)))
     assert float(elapsed) < 3.0
+
+
+def test_an_enum_lookup_is_not_a_new_object(tmp_path: Path) -> None:
+    """``Format('NHWC') is Format.NHWC`` holds (the call looks the member up): deciding it false
+    took timm's NHWC pooling down the NCHW branch."""
+    check(tmp_path, """
+        import enum
+        import torch.nn as nn
+
+        class Format(str, enum.Enum):
+            NCHW = "NCHW"
+            NHWC = "NHWC"
+
+        def spatial_dims(fmt):
+            fmt = Format(fmt)
+            if fmt is Format.NHWC:
+                return (1, 2)
+            return (2, 3)
+
+        class Head(nn.Module):  # convlint: input=(2, 7, 5, 384)
+            def __init__(self):
+                super().__init__()
+                self.dims = spatial_dims("NHWC")
+                self.fc = nn.Linear(384, 10)
+
+            def forward(self, x):
+                return self.fc(x.mean(self.dims))
+    """)

@@ -273,6 +273,45 @@ def _sequence(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     return (replace(output, note=note) if note else output), checks
 
 
+def permute(tensor: Tensor, order: Tuple[Any, ...]) -> Tensor:
+    """``x.permute(0, 2, 1)``: the axes in that order (negative indices count from the end)."""
+    rank = tensor.rank
+    if rank is None or len(order) != rank or not all(type(axis) is int and -rank <= axis < rank for axis in order):
+        return Tensor(None, ())
+    axes = [axis % rank for axis in order]
+    if sorted(axes) != list(range(rank)):
+        return Tensor(None, ())
+    return Tensor(rank, tuple(tensor.dims[axis] for axis in axes), tensor.origin, rank_certain=tensor.rank_certain)
+
+
+def transpose(tensor: Tensor, first: Any, second: Any) -> Tensor:
+    """``x.transpose(1, 2)``: two axes swapped; with an unknown rank, two of the known trailing
+    axes (negative indices) can still be."""
+    if type(first) is not int or type(second) is not int:
+        return Tensor(None, ())
+    if tensor.rank is None:
+        known = len(tensor.dims)
+        if not (first < 0 and second < 0 and -known <= min(first, second)):
+            return Tensor(None, ())
+        dims = list(tensor.dims)
+        dims[first], dims[second] = dims[second], dims[first]
+        return Tensor(None, tuple(dims), tensor.origin)
+    if not (-tensor.rank <= first < tensor.rank and -tensor.rank <= second < tensor.rank):
+        return Tensor(None, ())
+    dims = list(tensor.dims)
+    dims[first], dims[second] = dims[second], dims[first]
+    return Tensor(tensor.rank, tuple(dims), tensor.origin, rank_certain=tensor.rank_certain)
+
+
+def unsqueeze(tensor: Tensor, axis: Any) -> Tensor:
+    """``x.unsqueeze(1)``: a new axis of size 1 at ``axis`` (of the result)."""
+    if tensor.rank is None or type(axis) is not int or not -tensor.rank - 1 <= axis <= tensor.rank:
+        return Tensor(None, ())
+    position = axis % (tensor.rank + 1)
+    dims = tensor.dims[:position] + (1,) + tensor.dims[position:]
+    return Tensor(tensor.rank + 1, dims, tensor.origin, rank_certain=tensor.rank_certain)
+
+
 def index(tensor: Tensor, key: Any) -> Tensor:
     """``x[:, -1]``, ``x[..., 0]``, ``x[None]``: an integer drops its axis, a slice keeps it (its
     size when the slice and the size are known), ``None`` adds an axis of 1."""

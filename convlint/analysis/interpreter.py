@@ -226,6 +226,8 @@ _KNOWN_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module"
 _CONTAINER_METHODS = frozenset({"append", "extend", "insert", "add_module", "add", "build", "children", "modules",
                                 "items", "keys", "values", "update"})
 _MODULE_METHODS = frozenset({"add_module", "register_module"})
+#: Bases whose metaclass makes calling the class look a member up instead of building an object.
+_ENUM_BASES = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag"})
 _STR_METHODS = frozenset({"format", "join", "lower", "upper", "startswith", "endswith", "replace",
                           "split", "strip", "rstrip", "lstrip"})
 
@@ -1608,6 +1610,8 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def instantiate(self, klass: ClassValue, args: Arguments, node: Optional[cst.CSTNode],
                     symbolic: bool = False) -> Any:
+        if any(isinstance(base, External) and base.qualname in _ENUM_BASES for base in klass.external_bases()):
+            return UNKNOWN  # Format('NHWC') is the member Format.NHWC, not a new object
         instance = Instance(klass, path=self._path(node))
         container = next((_CONTAINERS[b.qualname] for b in klass.external_bases()
                           if isinstance(b, External) and b.qualname in _CONTAINERS), None)
@@ -1833,6 +1837,15 @@ class Interpreter(KerasSupport, FlaxSupport):
             return flow.reduce(tensor, dims, keepdim)
         if kind == torch_catalog.RESHAPE and args.exact and not args.keywords:
             return self._reshape(tensor, args.positional, node)
+        if kind == torch_catalog.PERMUTE and args.exact and set(args.keywords) <= {"dims"}:
+            order = args.positional if args.positional else [args.keywords.get("dims")]
+            if len(order) == 1 and isinstance(order[0], (tuple, ListValue)):
+                order = list(order[0]) if isinstance(order[0], tuple) else order[0].items
+            return flow.permute(tensor, tuple(order))
+        if kind == torch_catalog.TRANSPOSE and args.exact and len(args.positional) == 2 and not args.keywords:
+            return flow.transpose(tensor, *args.positional)
+        if kind == torch_catalog.UNSQUEEZE and args.exact and len(args.positional) == 1 and not args.keywords:
+            return flow.unsqueeze(tensor, args.positional[0])
         if kind == torch_catalog.BROADCAST and args.exact and set(args.keywords) <= {"other", "alpha", "exponent"}:
             other = args.positional[0] if args.positional else args.keywords.get("other", args.keywords.get("exponent"))
             return self.tensor_binary(cst.Add, tensor, other, node, _called_name(node)) if other is not None \

@@ -289,6 +289,9 @@ STACK = "stack"  # torch.stack(tensors, dim): a new axis of len(tensors); the sh
 REDUCE = "reduce"  # mean(dim, keepdim): the axes in dim go, or become 1 with keepdim
 RESHAPE = "reshape"  # view(*sizes) / reshape(sizes): the sizes given, one -1 inferred
 BROADCAST = "broadcast"  # torch.add(a, b), a.mul(b): as a + b, the shapes broadcast
+PERMUTE = "permute"  # permute(*dims): the axes in that order
+TRANSPOSE = "transpose"  # transpose(dim0, dim1): two axes swapped
+UNSQUEEZE = "unsqueeze"  # unsqueeze(dim): a new axis of 1
 
 _ELEMENTWISE = (
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
@@ -301,10 +304,8 @@ _TENSOR_SAME_SHAPE = _ELEMENTWISE + (
     "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type_as",
     "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
 )
-_TENSOR_OTHER_SHAPE = (
-    "permute", "transpose", "squeeze", "unsqueeze", "max", "min", "expand", "repeat", "chunk", "split", "narrow",
-    "matmul", "bmm",
-)
+_TENSOR_OTHER_SHAPE = ("squeeze", "max", "min", "expand", "repeat", "chunk", "split", "narrow", "matmul", "bmm")
+_AXES = {"permute": PERMUTE, "transpose": TRANSPOSE, "swapaxes": TRANSPOSE, "unsqueeze": UNSQUEEZE}
 # Reductions whose signature is (dim, keepdim) after the tensor; std and var take other
 # positional arguments, max and min return (values, indices) when given a dim.
 _REDUCTIONS = ("mean", "sum", "amax", "amin", "nanmean", "nansum", "logsumexp")
@@ -320,6 +321,7 @@ FUNCTIONS = {
     **{f"torch.{name}": CONCAT for name in ("cat", "concat", "concatenate")},
     "torch.stack": STACK,
     **{f"torch.{name}": BROADCAST for name in _BROADCASTING},
+    **{f"torch.{name}": kind for name, kind in _AXES.items()},
     **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
 }
 TENSOR_METHODS = {
@@ -327,6 +329,7 @@ TENSOR_METHODS = {
     **{name: OTHER_SHAPE for name in _TENSOR_OTHER_SHAPE},
     **{name: REDUCE for name in _REDUCTIONS},
     **{name: BROADCAST for name in _BROADCASTING},
+    **_AXES,
     "view": RESHAPE,
     "reshape": RESHAPE,
     "flatten": FLATTEN_FUNCTION,

@@ -36,6 +36,9 @@ class NormChannelMismatch(Rule):
     ## Fix safety
     As for CL101: a plain integer literal becomes the count that arrives, when that is known and
     the same at every use of the layer call (a `GroupNorm` only if its groups divide it). Safe.
+    A `LayerNorm` gets one only when the size that arrives is the width the layer before it
+    declares (`Linear(10, 20)`): otherwise it may be a sequence length or a spatial size, and the
+    mistake the order of the axes.
     """
 
     code = "CL102"
@@ -108,4 +111,9 @@ class NormChannelMismatch(Rule):
                 f"{received(flow.received, flow.note)}{origin(facts, flow.producer)}"
                 f"{provenance(facts, consumer, flow.anchor, flow.context)}"
             )
-            yield Finding(flow.anchor, message, literal_count(facts, flow))
+            # A LayerNorm's trailing size may be a length or a spatial size (the axes were not
+            # transposed yet): it is written in only when it is the width the layer before declares.
+            declared = flow.producer.argument(flow.producer.spec.out_param) if flow.producer else None
+            fixable = consumer.spec.kind != LAYER_NORM or declared == flow.received
+            repair = literal_count(facts, flow) if fixable else None
+            yield Finding(flow.anchor, message, repair)
