@@ -2711,3 +2711,20 @@ def test_an_enum_lookup_is_not_a_new_object(tmp_path: Path) -> None:
             def forward(self, x):
                 return self.fc(x.mean(self.dims))
     """)
+
+
+def test_an_enum_member_is_not_the_value_written_for_it(tmp_path: Path) -> None:
+    """``1 == Mode.WIDE`` is false for a plain Enum: reading the member as its value took the
+    wrong branch."""
+    check(tmp_path, """
+        import enum
+        import torch.nn as nn
+
+        class Mode(enum.Enum):
+            WIDE = 1
+
+        def width(mode):
+            return 64 if mode == Mode.WIDE else 32
+
+        net = nn.Sequential(nn.Conv2d(3, width(1), 3), nn.Conv2d(32, 8, 3))
+    """)

@@ -613,18 +613,16 @@ def placeholder(shape: Any) -> Tensor:
     return Tensor(len(sizes) + 1, (UNKNOWN,) + sizes, rank_certain=True)
 
 
-def weights_axis(layer: Layer, tensor: Tensor) -> Optional[int]:
-    """The axis whose size a layer built on its first input (Keras) sizes its weights by: the
-    features of a dense layer, the channels of a convolution."""
+def weights_axis(layer: Layer) -> Optional[int]:
+    """The axis whose size a layer built on its first input (Keras, Flax) sizes its weights by:
+    the features of a dense layer, the channels of a convolution."""
     if not layer.spec.built_on_call:
         return None
     if layer.spec.kind == LINEAR:
         return -1
-    if layer.spec.kind == CONV:
-        rank = spatial_rank(layer)
-        axes = image_axes(layer, rank) if rank else None
-        return axes[0] if axes is not None else None
-    return None
+    rank = spatial_rank(layer)
+    axes = image_axes(layer, rank) if rank else None
+    return axes[0] if axes is not None else None
 
 
 def _reshape(layer: Layer, tensor: Tensor) -> Outcome:

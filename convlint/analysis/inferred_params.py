@@ -27,14 +27,12 @@ def _input_size(layer: Layer, axis: int) -> Optional[int]:
 def _channels(layer: Layer) -> Optional[int]:
     """The input channels of an image layer built on images of its rank (Flax takes any number
     of leading batch axes)."""
-    rank = flow.spatial_rank(layer)
-    axes = flow.image_axes(layer, rank) if rank else None
-    built = layer.built_with
-    if axes is None or built is None or built.rank is None:
+    rank, axis, built = flow.spatial_rank(layer), flow.weights_axis(layer), layer.built_with
+    if rank is None or axis is None or built is None or built.rank is None:
         return None
     if built.rank != rank + 2 and not (layer.spec.framework == "flax" and built.rank > rank + 1):
         return None
-    return _input_size(layer, axes[0])
+    return _input_size(layer, axis)
 
 
 def _bias(layer: Layer, weight: int, formula: str, size: int, frozen: int = 0) -> Count:

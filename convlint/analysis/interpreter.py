@@ -1422,7 +1422,8 @@ class Interpreter(KerasSupport, FlaxSupport):
             member = obj.lookup(name)
             if isinstance(member, FunctionValue):
                 return BoundMethod(obj, member) if member.kind == "classmethod" else member
-            return UNKNOWN if member is None else member
+            # An Enum's attributes are members, not the values written for them.
+            return UNKNOWN if member is None or _is_enum(obj) else member
         if isinstance(obj, Super):
             mro = obj.receiver.klass.mro() if isinstance(obj.receiver, Instance) else []
             following = mro[mro.index(obj.owner) + 1:] if obj.owner in mro else []
@@ -1610,7 +1611,7 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def instantiate(self, klass: ClassValue, args: Arguments, node: Optional[cst.CSTNode],
                     symbolic: bool = False) -> Any:
-        if any(isinstance(base, External) and base.qualname in _ENUM_BASES for base in klass.external_bases()):
+        if _is_enum(klass):
             return UNKNOWN  # Format('NHWC') is the member Format.NHWC, not a new object
         instance = Instance(klass, path=self._path(node))
         container = next((_CONTAINERS[b.qualname] for b in klass.external_bases()
@@ -2204,7 +2205,7 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def _check_defined(self, layer: Layer, tensor: Tensor) -> None:
         """A layer that sizes its weights by an axis the model leaves open cannot be built."""
-        axis = flow.weights_axis(layer, tensor)
+        axis = flow.weights_axis(layer)
         if axis is None or tensor.axis(axis) is not UNDEFINED:
             return
         anchor = self.facts.anchor(layer)
@@ -2308,6 +2309,10 @@ def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
         elif type(value) is tuple or type(value) is list:
             found.extend(item for item in value if _is_node(item))
     return found
+
+
+def _is_enum(klass: ClassValue) -> bool:
+    return any(isinstance(base, External) and base.qualname in _ENUM_BASES for base in klass.external_bases())
 
 
 def forward_method(klass: ClassValue) -> Any:

@@ -201,9 +201,14 @@ _SPELLINGS = (
 )
 
 
+_TOPS = ("keras.", "tensorflow.", "tf_keras.")
+
+
 def canonical(qualified_name: str) -> Optional[str]:
     """``keras.layers.Conv2D`` for any spelling of it (``tf.keras.layers.Conv2D``,
     ``keras.src.layers.convolutional.conv2d.Conv2D``); None for a name outside Keras."""
+    if not qualified_name.startswith(_TOPS):
+        return None  # most names (torch.cat, math.ceil) are asked here: answer them at once
     for prefix, meaning in _SPELLINGS:
         if qualified_name.startswith(prefix):
             qualified_name = meaning + qualified_name[len(prefix):]
