@@ -2,13 +2,14 @@
 
 A pinned release of torchvision or timm is taken to be correct, so every error convlint
 reports on it is a false positive until shown to be a real bug in that release. The coverage
-figure says how much of the code the analysis understood: of the conv, linear and norm layers
-the source builds by name (``nn.Conv2d(...)``, ``torch.nn.Linear(...)``, or a bare
-``BatchNorm2d(...)`` imported from ``torch.nn``), the share whose channel arguments resolved
-to a known or symbolic value. Layers built through a variable (``norm_layer(planes)``) are
-left out of both sides: a syntactic count cannot tell what they are.
+figures say how much of the code the analysis understood: of the layers the source builds by
+name (``nn.Conv2d(...)``, ``torch.nn.LSTM(...)``, or a bare ``BatchNorm2d(...)`` imported from
+``torch.nn``), the share whose size arguments (channels, features, ``embed_dim`` and
+``num_heads``) resolved to a known or symbolic value: one figure for conv, linear and norm
+layers, one for recurrent, embedding and attention layers. Layers built through a variable
+(``norm_layer(planes)``) are left out of both sides: a syntactic count cannot tell what they are.
 
-    python benchmarks/real_code.py [--corpus NAME ...]   # default: torchvision and timm
+    python benchmarks/real_code.py [--corpus NAME ...]   # default: the corpora CI checks
 
 Exits with 1 when an error or an internal error was reported.
 """
@@ -20,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -29,17 +30,24 @@ from convlint.analysis.imports import SourceError
 from convlint.config import load_settings
 from convlint.diagnostics import ERROR, Diagnostic
 from convlint.files import discover
+from convlint.frameworks.catalog import BATCH_NORM, CHANNEL_NORM, CONV, LAYER_NORM, LINEAR
 from convlint.frameworks.torch import LAYERS
 from convlint.report.text import concise
 from convlint.runner import Linter
 
-DEFAULT_CORPORA = ("torchvision", "timm", "keras")
+DEFAULT_CORPORA = ("torchvision", "timm", "keras", "torchaudio")
 INTERNAL_ERROR = "CL003"
 
-#: Catalog layers that have channel parameters: the ones coverage is about.
-CHANNEL_LAYERS: FrozenSet[str] = frozenset(
-    name for name, spec in LAYERS.items() if spec.in_param or spec.out_param
-)
+_CONV_FAMILY_KINDS = (CONV, LINEAR, BATCH_NORM, CHANNEL_NORM, LAYER_NORM)
+#: Catalog layers with size arguments, by coverage figure: conv, linear and norm layers, and
+#: the rest (recurrent, embedding and attention layers).
+FAMILIES: Dict[str, FrozenSet[str]] = {
+    "conv": frozenset(name for name, spec in LAYERS.items()
+                      if spec.size_params and spec.kind in _CONV_FAMILY_KINDS),
+    "sequence": frozenset(name for name, spec in LAYERS.items()
+                          if spec.size_params and spec.kind not in _CONV_FAMILY_KINDS),
+}
+SIZED_LAYERS: FrozenSet[str] = frozenset().union(*FAMILIES.values())
 _NN_MODULES = ("nn", "torch.nn")
 
 
@@ -55,7 +63,7 @@ def _dotted(node: cst.BaseExpression) -> Optional[str]:
 
 class _LayerCallCollector(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.imported: Set[str] = set()
+        self.imported: Dict[str, str] = {}  # local name -> torch.nn name
         self.calls: List[Tuple[cst.Call, str]] = []
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
@@ -64,10 +72,10 @@ class _LayerCallCollector(cst.CSTVisitor):
         if isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
-            if isinstance(alias.name, cst.Name) and alias.name.value in CHANNEL_LAYERS:
+            if isinstance(alias.name, cst.Name) and alias.name.value in SIZED_LAYERS:
                 local = alias.asname.name if alias.asname else alias.name
                 if isinstance(local, cst.Name):
-                    self.imported.add(local.value)
+                    self.imported[local.value] = alias.name.value
 
     def visit_Call(self, node: cst.Call) -> None:
         name = _dotted(node.func)
@@ -75,8 +83,8 @@ class _LayerCallCollector(cst.CSTVisitor):
             self.calls.append((node, name))
 
 
-def layer_calls(module: cst.Module) -> Set[cst.Call]:
-    """The calls of ``module`` that build a channel layer by name: coverage's denominator.
+def layer_calls(module: cst.Module, family: str = "conv") -> Set[cst.Call]:
+    """The calls of ``module`` that build a layer of ``family`` by name: coverage's denominator.
 
     A bare name counts when any ``from torch.nn import`` of the file brings it in: scopes are
     not followed, so a local that shadows the import would be miscounted.
@@ -86,9 +94,9 @@ def layer_calls(module: cst.Module) -> Set[cst.Call]:
     found = set()
     for call, name in collector.calls:
         owner, _, attribute = name.rpartition(".")
-        if owner in _NN_MODULES and attribute in CHANNEL_LAYERS:
+        if owner in _NN_MODULES and attribute in FAMILIES[family]:
             found.add(call)
-        elif not owner and name in collector.imported:
+        elif not owner and collector.imported.get(name) in FAMILIES[family]:
             found.add(call)
     return found
 
@@ -104,16 +112,24 @@ class CorpusResult:
     #: Error-severity diagnostics other than internal errors, sorted.
     errors: List[Diagnostic]
     internal_errors: List[Diagnostic]
-    #: Channel layer calls in the source, those the analysis reached, and those it resolved.
-    layer_calls: int
-    evaluated: int
-    resolved: int
+    #: Per family (``FAMILIES``): its layer calls in the source, of them evaluated, of them resolved.
+    coverage: Dict[str, "Coverage"]
     #: Wall time of the lint run alone; measuring coverage analyses every file once more.
     seconds: float
 
+
+@dataclass
+class Coverage:
+    layer_calls: int = 0
+    evaluated: int = 0
+    resolved: int = 0
+
     @property
-    def coverage(self) -> float:
+    def share(self) -> float:
         return self.resolved / self.layer_calls if self.layer_calls else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.share:.1%} ({self.resolved}/{self.layer_calls})" if self.layer_calls else "no torch.nn layers"
 
 
 def corpus_files(name: str) -> Tuple[Path, List[Path]]:
@@ -127,25 +143,27 @@ def new_linter(root: Path) -> Linter:
     return Linter(load_settings(root, isolated=True), root)
 
 
-def count_coverage(linter: Linter, paths: Sequence[Path]) -> Tuple[int, int, int]:
-    """(channel layer calls, of them evaluated, of them resolved) over ``paths``."""
-    total = evaluated = resolved = 0
+def count_coverage(linter: Linter, paths: Sequence[Path]) -> Dict[str, Coverage]:
+    """Per family of layers, their calls in ``paths``, of them evaluated, of them resolved."""
+    coverage = {family: Coverage() for family in FAMILIES}
     for path in paths:
         try:
             # The source the linter parsed: facts name its nodes, compared by identity.
             source = linter.project.load(path)
         except SourceError:
             continue
-        calls = layer_calls(source.tree)
-        total += len(calls)
+        calls = {family: layer_calls(source.tree, family) for family in FAMILIES}
+        for family, found in calls.items():
+            coverage[family].layer_calls += len(found)
         try:
             facts = linter.facts(path)
         except Exception:  # an internal error, reported by the lint as CL003: nothing resolved
             continue
         if facts is not None:
-            evaluated += len(calls & facts.layer_calls)
-            resolved += len(calls & facts.resolved_layer_calls)
-    return total, evaluated, resolved
+            for family, found in calls.items():
+                coverage[family].evaluated += len(found & facts.layer_calls)
+                coverage[family].resolved += len(found & facts.resolved_layer_calls)
+    return coverage
 
 
 def measure(name: str) -> CorpusResult:
@@ -157,12 +175,12 @@ def measure(name: str) -> CorpusResult:
     seconds = time.perf_counter() - start
     errors = [d for d in diagnostics if d.severity == ERROR and d.code != INTERNAL_ERROR]
     internal = [d for d in diagnostics if d.code == INTERNAL_ERROR]
-    total, evaluated, resolved = count_coverage(linter, paths)
+    coverage = count_coverage(linter, paths)
     entry = corpus.CORPUS[name]
     folders = tuple(sub.split("/", 1)[1] + "/" for sub in entry.subtrees)
     lines = sum(len(path.read_bytes().splitlines()) for path in paths)
     return CorpusResult(
-        name, entry.version, folders, len(paths), lines, errors, internal, total, evaluated, resolved, seconds
+        name, entry.version, folders, len(paths), lines, errors, internal, coverage, seconds
     )
 
 
@@ -170,23 +188,23 @@ def summary(result: CorpusResult) -> str:
     return (
         f"{result.name} {result.version}: {result.files} files, {result.lines} lines, "
         f"{len(result.errors)} errors, {len(result.internal_errors)} internal errors, "
-        f"coverage {result.coverage:.1%} ({result.resolved}/{result.layer_calls} layer calls resolved, "
-        f"{result.evaluated} evaluated), "
-        f"{result.seconds:.1f} s"
+        + "".join(f"{family} coverage {c} ({c.evaluated} evaluated), " for family, c in result.coverage.items())
+        + f"{result.seconds:.1f} s"
     )
 
 
 def markdown_table(results: Sequence[CorpusResult]) -> str:
     """The README's table: every error on a release is a false positive until proved a bug."""
     lines = [
-        "| corpus | files | lines | wall time (1 core) | error diagnostics | internal errors | coverage |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| corpus | files | lines | wall time (1 core) | error diagnostics | internal errors "
+        "| coverage: conv, linear, norm | coverage: recurrent, embedding, attention |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         folders = ", ".join(f"`{folder}`" for folder in r.folders)
         lines.append(
             f"| {r.name} {r.version} {folders} | {r.files} | {r.lines:,} | {r.seconds:.1f} s "
-            f"| {len(r.errors)} | {len(r.internal_errors)} | {r.coverage:.1%} ({r.resolved}/{r.layer_calls}) |"
+            f"| {len(r.errors)} | {len(r.internal_errors)} | {r.coverage['conv']} | {r.coverage['sequence']} |"
         )
     return "\n".join(lines)
 

@@ -1,5 +1,5 @@
-"""convlint on torchvision, timm and Keras's applications as released: no error, no crash, and a floor
-on coverage.
+"""convlint on torchvision, timm, Keras's applications and torchaudio's models as released: no error,
+no crash, and floors on coverage.
 
 A pinned release is taken to be correct, so anything convlint reports there is a false
 positive until shown to be a real bug of that release (then it goes into KNOWN_REAL_BUGS with
@@ -34,6 +34,9 @@ KNOWN_REAL_BUGS: Dict[Tuple[str, str, int, str], str] = {}
 #: Measured 91.1% (185 of 203 layer calls) on torchvision 0.29.1 at commit 8ab2d7e, less a
 #: margin of about six calls; raise it when the analysis understands more.
 TORCHVISION_COVERAGE_FLOOR = 0.88
+#: Measured 92.9% (13 of 14 recurrent, embedding and attention layer calls) on torchaudio 2.11.0's
+#: models, less one call.
+TORCHAUDIO_SEQUENCE_COVERAGE_FLOOR = 0.85
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +73,16 @@ def test_release_has_no_errors(lint_run, name):
 
 
 @pytest.mark.real_code
-def test_torchvision_coverage_floor(lint_run):
-    linter, paths, _ = lint_run("torchvision")
-    total, evaluated, resolved = real_code.count_coverage(linter, paths)
-    share = resolved / total
-    print(f"torchvision coverage {share:.1%} ({resolved}/{total} resolved, {evaluated} evaluated)")
-    assert total > 150, "the syntactic count of layer calls lost most of torchvision's layers"
-    assert share >= TORCHVISION_COVERAGE_FLOOR, f"coverage fell to {share:.1%} ({resolved}/{total})"
+@pytest.mark.parametrize("name, family, least_calls, floor", [
+    ("torchvision", "conv", 150, TORCHVISION_COVERAGE_FLOOR),
+    ("torchaudio", "sequence", 12, TORCHAUDIO_SEQUENCE_COVERAGE_FLOOR),
+])
+def test_coverage_floor(lint_run, name, family, least_calls, floor):
+    linter, paths, _ = lint_run(name)
+    coverage = real_code.count_coverage(linter, paths)[family]
+    print(f"{name} {family} coverage {coverage} ({coverage.evaluated} evaluated)")
+    assert coverage.layer_calls >= least_calls, f"the syntactic count lost most of {name}'s {family} layers"
+    assert coverage.share >= floor, f"{family} coverage fell to {coverage}"
 
 
 def test_layer_calls_counts_channel_layers_built_by_name():
@@ -84,7 +90,7 @@ def test_layer_calls_counts_channel_layers_built_by_name():
         """
         import torch
         from torch import nn
-        from torch.nn import BatchNorm2d, GroupNorm as GN, ReLU
+        from torch.nn import BatchNorm2d, GroupNorm as GN, MultiheadAttention, ReLU
         from mylib import Linear
 
         a = nn.Conv2d(3, 8, 3)
@@ -98,9 +104,19 @@ def test_layer_calls_counts_channel_layers_built_by_name():
         i = layers.nn.Conv2d(3, 8, 3)  # some other ``nn``
         j = norm_layer(8)             # built through a variable
         k = nn.LazyLinear(4)          # only an out_param, still a channel layer
+        l = nn.LSTM(8, 16)
+        m = MultiheadAttention(8, 2)  # no in or out features: sized by embed_dim and num_heads
+        n = nn.Embedding(10, 8)
+        o = nn.Bilinear(2, 3, 4)      # no size arguments the analysis resolves
         """
     )
-    found = real_code.layer_calls(cst.parse_module(source))
-    assert sorted(cst.Module([]).code_for_node(call).split("(")[0] for call in found) == [
+    module = cst.parse_module(source)
+
+    def names(family):
+        found = real_code.layer_calls(module, family)
+        return sorted(cst.Module([]).code_for_node(call).split("(")[0] for call in found)
+
+    assert names("conv") == [
         "BatchNorm2d", "GN", "nn.Conv2d", "nn.LayerNorm", "nn.LazyLinear", "torch.nn.ConvTranspose1d",
     ]
+    assert names("sequence") == ["MultiheadAttention", "nn.Embedding", "nn.LSTM"]

@@ -131,7 +131,7 @@ class FileFacts:
 
     def add_layer(self, fact: LayerFact) -> None:
         layer = fact.layer
-        names = {n for n in (layer.spec.in_param, layer.spec.out_param) if n}
+        names = layer.spec.size_params
         if layer.module is self.module and names:
             self.layer_calls.add(layer.node)
             if all(_resolved(layer.argument(name)) for name in names):

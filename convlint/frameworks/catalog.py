@@ -95,6 +95,13 @@ class LayerSpec:
     unmodelled: Tuple[Tuple[str, Any], ...] = field(default=())
 
     @property
+    def size_params(self) -> Tuple[str, ...]:
+        """The arguments that fix the sizes the layer takes and gives: its in and out features,
+        or for attention, which has neither, the width and head count it must divide."""
+        own = tuple(name for name in (self.in_param, self.out_param) if name)
+        return own or tuple(dict.fromkeys(name for pair in self.divisible for name in pair))
+
+    @property
     def param_names(self) -> Tuple[str, ...]:
         return tuple(name for name, _ in self.signature)
 
