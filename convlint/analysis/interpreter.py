@@ -161,6 +161,7 @@ class Scope:
         self.module = module
 
 
+_CONSTANTS = {"True": True, "False": False, "None": None}
 _MISSING = object()
 _OPERATOR_TEXT = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/", cst.AddAssign: "+="}
 _REDUCTION_KEYWORDS = frozenset({"dim", "keepdim", "dtype"})
@@ -309,7 +310,10 @@ class Interpreter(KerasSupport, FlaxSupport):
     def tick(self) -> None:
         self.steps += 1
         if self.steps > self.limits.steps:
-            raise BudgetExceeded(f"more than {self.limits.steps} interpreter steps")
+            self.exceeded()
+
+    def exceeded(self) -> None:
+        raise BudgetExceeded(f"more than {self.limits.steps} interpreter steps")
 
     def touch(self, value: Mutable) -> None:
         """Save ``value``'s state in every open branch that may have to undo or join it."""
@@ -443,7 +447,9 @@ class Interpreter(KerasSupport, FlaxSupport):
             self.execute(statement, scope)
 
     def execute(self, node: cst.CSTNode, scope: Scope) -> None:
-        self.tick()
+        self.steps += 1  # tick(), inlined: the two hottest methods count every step
+        if self.steps > self.limits.steps:
+            self.exceeded()
         if type(node) is cst.SimpleStatementLine:
             for small in node.body:
                 self.execute(small, scope)
@@ -903,16 +909,17 @@ class Interpreter(KerasSupport, FlaxSupport):
     # ----------------------------------------------------------------- expressions
 
     def evaluate(self, node: cst.BaseExpression, scope: Scope) -> Any:
-        self.tick()
+        self.steps += 1  # tick(), inlined
+        if self.steps > self.limits.steps:
+            self.exceeded()
         handler = self._expressions.get(type(node))
         if handler is None:
             return UNKNOWN
         return handler(self, node, scope)
 
     def _name(self, node: cst.Name, scope: Scope) -> Any:
-        if node.value in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[node.value]
-        return self.lookup(node.value, scope)
+        constant = _CONSTANTS.get(node.value, _MISSING)
+        return self.lookup(node.value, scope) if constant is _MISSING else constant
 
     def _number(self, node: cst.CSTNode, scope: Scope) -> Any:
         return _literal(node)
@@ -2388,7 +2395,7 @@ def _bind_signature(spec: Any, args: Arguments) -> Dict[str, Any]:
             arguments[names[index]] = value
     for name, value in args.keywords.items():
         if name in names and name not in arguments:
-            default = dict(spec.signature)[name]
+            default = spec.defaults[name]
             arguments[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
     for name, default in spec.signature:
         if name not in arguments and (name, default) != KEYWORD_ONLY:
@@ -2468,8 +2475,13 @@ def _name_of(node: cst.BaseExpression) -> str:
 
 
 def _parameter_names(function: FunctionValue) -> List[str]:
-    params = function.node.params
-    return [p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
+    key = ("parameters", id(function.node))
+    names = function.module.derived.get(key)
+    if names is None:
+        params = function.node.params
+        names = function.module.derived[key] = [
+            p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
+    return names
 
 
 def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:

@@ -210,22 +210,26 @@ class ClassValue:
     namespace: Namespace
     #: For a ``@dataclass``: the generated ``__init__``'s parameters and defaults.
     fields: Optional[Tuple[Tuple[str, Any], ...]] = None
+    _mro: Optional[List["ClassValue"]] = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.node.name.value
 
     def mro(self) -> List["ClassValue"]:
-        """The user classes in method resolution order (external bases end the walk)."""
-        order: List[ClassValue] = []
-        pending = [self]
-        while pending:
-            klass = pending.pop(0)
-            if klass in order:
-                continue
-            order.append(klass)
-            pending.extend(base for base in klass.bases if isinstance(base, ClassValue))
-        return order
+        """The user classes in method resolution order (external bases end the walk); computed
+        once, as a class's bases never change."""
+        if self._mro is None:
+            order: List[ClassValue] = []
+            pending = [self]
+            while pending:
+                klass = pending.pop(0)
+                if klass in order:
+                    continue
+                order.append(klass)
+                pending.extend(base for base in klass.bases if isinstance(base, ClassValue))
+            self._mro = order
+        return self._mro
 
     def external_bases(self) -> List[Any]:
         found = []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from functools import cached_property
+from typing import Any, Dict, Optional, Tuple
 
 
 class _Required:
@@ -101,11 +102,15 @@ class LayerSpec:
         own = tuple(name for name in (self.in_param, self.out_param) if name)
         return own or tuple(dict.fromkeys(name for pair in self.divisible for name in pair))
 
-    @property
+    @cached_property
     def param_names(self) -> Tuple[str, ...]:
         return tuple(name for name, _ in self.signature)
 
-    @property
+    @cached_property
+    def defaults(self) -> Dict[str, Any]:
+        return dict(self.signature)
+
+    @cached_property
     def positional_count(self) -> int:
         """How many parameters may be passed by position."""
         names = self.param_names
