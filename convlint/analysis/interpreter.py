@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from convlint.analysis import flow, value_tensors
+from convlint.analysis import flow, shape_ops, value_tensors
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
 from convlint.analysis.facts import (
     AdjacencyFact,
@@ -1847,6 +1847,10 @@ class Interpreter(KerasSupport, FlaxSupport):
             return flow.transpose(tensor, *args.positional)
         if kind == torch_catalog.UNSQUEEZE and args.exact and len(args.positional) == 1 and not args.keywords:
             return flow.unsqueeze(tensor, args.positional[0])
+        if kind in shape_ops.OPERATIONS and args.exact:
+            output, unfits = shape_ops.operate(kind, tensor, args.positional, args.keywords)
+            self._record_operation_unfits(tensor, unfits, node)
+            return output
         if kind == torch_catalog.BROADCAST and args.exact and set(args.keywords) <= {"other", "alpha", "exponent"}:
             other = args.positional[0] if args.positional else args.keywords.get("other", args.keywords.get("exponent"))
             return self.tensor_binary(cst.Add, tensor, other, node, _called_name(node)) if other is not None \
@@ -1868,12 +1872,16 @@ class Interpreter(KerasSupport, FlaxSupport):
         if len(sizes) == 2 and sizes[1] == -1 and provably_equal(sizes[0], tensor.axis(0)):
             return flow.flatten(tensor, 1, -1)
         output, unfits = flow.reshape(tensor, tuple(sizes))
-        anchor = self._operation_anchor(node)
-        for unfit in unfits:
-            if anchor is not None:
-                self.facts.add_unfit(UnfitFact(None, _called_name(node), unfit.requirement, unfit.axis,
-                                               unfit.detail, tensor.origin, anchor, self.context))
+        self._record_operation_unfits(tensor, unfits, node)
         return output
+
+    def _record_operation_unfits(self, tensor: Tensor, unfits: Sequence[flow.Unfit],
+                                 node: Optional[cst.CSTNode]) -> None:
+        """Record the sizes an operation on tensors (``view``, ``unflatten``…) cannot take."""
+        anchor = self._operation_anchor(node) if unfits else None
+        for unfit in unfits if anchor is not None else ():
+            self.facts.add_unfit(UnfitFact(None, _called_name(node), unfit.requirement, unfit.axis,
+                                           unfit.detail, tensor.origin, anchor, self.context))
 
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
         arguments = _bind_signature(spec, args)
