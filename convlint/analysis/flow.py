@@ -648,13 +648,13 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     if first > last:
         return Tensor(None, ())
     factors = tensor.dims[first: last + 1]
-    merged = product(tuple(size for size in factors if size is not UNKNOWN and size is not UNDEFINED))
+    merged = product(factors)
     if UNDEFINED in factors:
         merged = UNDEFINED  # Keras: a product with an open size is open
-    elif UNKNOWN in factors and type(merged) is int and merged > 1:
-        merged = multiply(merged, unknown_positive())  # a multiple of the sizes that are known
-    elif UNKNOWN in factors:
-        merged = UNKNOWN
+    elif merged is UNKNOWN:
+        # Unknown sizes, or a product of symbols: a multiple of the known sizes, at least.
+        known = product(tuple(size for size in factors if type(size) is int))
+        merged = multiply(known, unknown_positive()) if type(known) is int and known > 1 else UNKNOWN
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
     text = " × ".join(describe(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
     note = (first - len(dims), text) if text else None

@@ -18,7 +18,7 @@ import itertools
 import operator
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -77,6 +77,7 @@ from convlint.analysis.values import (
     multiply,
     provably_different,
     provably_equal,
+    unknown_positive,
 )
 from convlint import frameworks
 from convlint.analysis.flax_api import FlaxSupport, is_flax_class
@@ -944,7 +945,24 @@ class Interpreter(KerasSupport, FlaxSupport):
         return left + right if isinstance(left, str) and isinstance(right, str) else UNKNOWN
 
     def _attribute(self, node: cst.Attribute, scope: Scope) -> Any:
-        return self.attribute(self.evaluate(node.value, scope), node.attr.value)
+        obj = self.evaluate(node.value, scope)
+        if isinstance(obj, Tensor) and node.attr.value in ("shape", "size"):
+            obj = self._named_sizes(obj, scope)
+        return self.attribute(obj, node.attr.value)
+
+    def _named_sizes(self, tensor: Tensor, scope: Scope) -> Tensor:
+        """Reading ``x.shape`` or ``x.size(…)`` of a tensor of known rank names its unknown sizes:
+        each becomes a symbol of its own, and the local names bound to that tensor see them, so
+        that ``B, T, C = x.shape`` then ``self.q(x).view(B, T, heads, -1)`` keeps ``B`` and ``T``."""
+        if tensor.rank is None or UNKNOWN not in tensor.dims:
+            return tensor
+        named = replace(tensor, dims=tuple(unknown_positive() if size is UNKNOWN else size for size in tensor.dims))
+        names = [name for name, value in scope.namespace.values.items() if value is tensor]
+        if names:
+            self.touch(scope.namespace)
+            for name in names:
+                scope.namespace.values[name] = named
+        return named
 
     def _elements(self, elements: Sequence[cst.BaseElement], scope: Scope) -> Optional[List[Any]]:
         items: List[Any] = []

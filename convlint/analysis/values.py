@@ -199,4 +199,9 @@ def is_resolved(value: Any) -> bool:
 
 
 def describe(value: Any) -> str:
-    return str(value) if as_dim(value) is not None else "?"
+    """A size as messages show it: ``?`` for one the code does not name."""
+    dim = as_dim(value)
+    if dim is None or (dim.const == 0 and len(dim.terms) == 1 and dim.terms[0][0].startswith(UNNAMED)
+                       and dim.terms[0][1] == 1):
+        return "?"
+    return str(value)
