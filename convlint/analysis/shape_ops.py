@@ -311,7 +311,7 @@ def _decompose(group: Tuple[str, ...], size: Any, sizes: Dict[str, Any], pattern
             sizes[name] = UNKNOWN if len(group) > 1 else size
         return None
     if type(known) is int and not_a_multiple(size, known):
-        return Unfit(DIVISIBLE, 0, f"'{pattern}' splits an axis of {size} by {written}, which it is no multiple of")
+        return Unfit(DIVISIBLE, 0, f"'{pattern}' needs an axis that is a multiple of {written}, but it has {size}")
     sizes[unknown[0]] = size if len(group) == 1 else floor_divide(size, known) if type(known) is int else UNKNOWN
     return None
 

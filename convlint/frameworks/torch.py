@@ -347,6 +347,7 @@ FUNCTIONS = {
     **{f"torch.{name}": BROADCAST for name in _BROADCASTING},
     **{f"torch.{name}": kind for name, kind in _AXES.items()},
     **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
+    **{f"torch.{name}_like": SAME_SHAPE for name in ("zeros", "ones", "randn", "rand", "empty")},
     **{f"torch.{name}": kind for name, kind in _REGROUPING.items()},
     "einops.rearrange": REARRANGE,
 }
