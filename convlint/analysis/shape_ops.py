@@ -211,12 +211,14 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: Any = 0) -> Result:
 
 _TOKEN = re.compile(r"\(|\)|\.\.\.|[A-Za-z_][A-Za-z0-9_]*|\S")
 _ELLIPSIS = "..."
+#: ``...`` inside parentheses: the axes it covers, merged into one.
+_GROUPED = "(...)"
 
 
 def _groups(side: str) -> Optional[List[Tuple[str, ...]]]:
     """One side of an einops pattern: its axes, each a tuple of names (a group in parentheses
-    has several, ``...`` is a group of its own); None for what this reading does not take
-    (numbers, nested or unbalanced parentheses, ``...`` inside a group)."""
+    has several, a bare ``...`` is a group of its own); None for what this reading does not
+    take (numbers, nested or unbalanced parentheses)."""
     groups: List[Tuple[str, ...]] = []
     current: Optional[List[str]] = None
     for token in _TOKEN.findall(side):
@@ -231,6 +233,8 @@ def _groups(side: str) -> Optional[List[Tuple[str, ...]]]:
             current = None
         elif token == _ELLIPSIS and current is None:
             groups.append((_ELLIPSIS,))
+        elif token == _ELLIPSIS:
+            current.append(_GROUPED)
         elif token.isidentifier():
             if current is None:
                 groups.append((token,))
@@ -242,7 +246,7 @@ def _groups(side: str) -> Optional[List[Tuple[str, ...]]]:
 
 
 def _einops_names(groups: List[Tuple[str, ...]]) -> List[str]:
-    return [name for group in groups for name in group]
+    return [_ELLIPSIS if name == _GROUPED else name for group in groups for name in group]
 
 
 def rearrange(tensor: Tensor, pattern: Any, **axes_lengths: Any) -> Result:
@@ -260,7 +264,7 @@ def rearrange(tensor: Tensor, pattern: Any, **axes_lengths: Any) -> Result:
             or not all(as_dim(size) is not None for size in axes_lengths.values()):
         return UNKNOWN_TENSOR, []
     dims = _einops_input(tensor, left)
-    if dims is None:
+    if dims is None or any(_GROUPED in group for group in left):
         return UNKNOWN_TENSOR, []
     sizes: Dict[str, Any] = dict(axes_lengths)
     unfits: List[Unfit] = []
@@ -275,10 +279,12 @@ def rearrange(tensor: Tensor, pattern: Any, **axes_lengths: Any) -> Result:
         return UNKNOWN_TENSOR, unfits
     out: List[Any] = []
     for group in right:
+        factors = [size for name in group
+                   for size in (sizes[_ELLIPSIS] if name in (_ELLIPSIS, _GROUPED) else (sizes.get(name, UNKNOWN),))]
         if group == (_ELLIPSIS,):
-            out.extend(sizes[_ELLIPSIS])
+            out.extend(factors)
         else:
-            out.append(product(tuple(sizes.get(name, UNKNOWN) for name in group)))
+            out.append(product(tuple(factors)))
     return Tensor(len(out), tuple(out), tensor.origin, rank_certain=tensor.rank_certain), []
 
 
