@@ -66,14 +66,14 @@ class ReshapeMismatch(Rule):
         "        x = self.pool(self.conv(x))\n"
         "        return self.fc(x.view(-1, 16 * 5 * 5))  # error: CL106\n",
         "import torch.nn as nn\n"
-        "class Decoder(nn.Module):\n"
-        "    def __init__(self):\n"
+        "class Attention(nn.Module):  # convlint: input=(2, 16, 96)\n"
+        "    def __init__(self, dim=96, heads=5):\n"
         "        super().__init__()\n"
-        "        self.encode = nn.Sequential(nn.Conv2d(3, 64, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())\n"
-        "        self.fc = nn.Linear(64, 1024)\n"
+        "        self.heads = heads\n"
+        "        self.qkv = nn.Linear(dim, dim * 3)\n"
         "    def forward(self, x):\n"
-        "        z = self.fc(self.encode(x))\n"
-        "        return z.view(z.size(0), 512, 2, 2)  # error: CL106\n",
+        "        B, N, C = x.shape\n"
+        "        return self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads)  # error: CL106\n",
     )
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
