@@ -457,6 +457,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         self.evaluate(node.value, scope)
 
     def _assign(self, node: cst.Assign, scope: Scope) -> None:
+        if len(node.targets) == 1:
+            self._unpacked_shape(node.targets[0].target, node.value, scope)
         value = self.evaluate(node.value, scope)
         for target in node.targets:
             self.assign(target.target, value, scope)
@@ -950,6 +952,33 @@ class Interpreter(KerasSupport, FlaxSupport):
             obj = self._named_sizes(obj, scope)
         return self.attribute(obj, node.attr.value)
 
+    def _unpacked_shape(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope) -> None:
+        """``B, T, C = x.shape`` (or ``x.size()``) raises unless ``x`` has three axes: a tensor
+        of unknown rank learns it, keeping the trailing sizes it knew."""
+        if not isinstance(target, (cst.Tuple, cst.List)) or \
+                any(type(element) is cst.StarredElement for element in target.elements):
+            return
+        if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Attribute) and \
+                value.func.attr.value == "size":
+            receiver: cst.BaseExpression = value.func.value
+        elif isinstance(value, cst.Attribute) and value.attr.value == "shape":
+            receiver = value.value
+        else:
+            return
+        tensor = self.lookup(receiver.value, scope) if type(receiver) is cst.Name else None
+        rank = len(target.elements)
+        if isinstance(tensor, Tensor) and tensor.rank is None and len(tensor.dims) <= rank:
+            self._rebind(scope, tensor, replace(tensor, rank=rank, rank_certain=True,
+                                                dims=(UNKNOWN,) * (rank - len(tensor.dims)) + tensor.dims))
+
+    def _rebind(self, scope: Scope, old: Any, new: Any) -> None:
+        """The local names bound to the object ``old`` are bound to ``new``."""
+        names = [name for name, value in scope.namespace.values.items() if value is old]
+        if names:
+            self.touch(scope.namespace)
+            for name in names:
+                scope.namespace.values[name] = new
+
     def _named_sizes(self, tensor: Tensor, scope: Scope) -> Tensor:
         """Reading ``x.shape`` or ``x.size(…)`` of a tensor of known rank names its unknown sizes:
         each becomes a symbol of its own, and the local names bound to that tensor see them, so
@@ -957,11 +986,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         if tensor.rank is None or UNKNOWN not in tensor.dims:
             return tensor
         named = replace(tensor, dims=tuple(unknown_positive() if size is UNKNOWN else size for size in tensor.dims))
-        names = [name for name, value in scope.namespace.values.items() if value is tensor]
-        if names:
-            self.touch(scope.namespace)
-            for name in names:
-                scope.namespace.values[name] = named
+        self._rebind(scope, tensor, named)
         return named
 
     def _elements(self, elements: Sequence[cst.BaseElement], scope: Scope) -> Optional[List[Any]]:
@@ -1321,11 +1346,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         if not isinstance(module, Layer) or not isinstance(tensor, Tensor) or tensor is UNKNOWN_TENSOR:
             return
         known = flow.learned(module, tensor)
-        names = [name for name, value in scope.namespace.values.items() if value is tensor] if known is not tensor else []
-        if names:
-            self.touch(scope.namespace)
-            for name in names:
-                scope.namespace.values[name] = known
+        if known is not tensor:
+            self._rebind(scope, tensor, known)
 
     def _arguments(self, args: Sequence[cst.Arg], scope: Scope) -> Arguments:
         result = Arguments()
