@@ -75,6 +75,9 @@ PATTERNS = [
     ("b c h w -> (b h) (c ...) w", {}),
     ("b (c h) w -> b c h w", {}),
     ("b c h w -> b c (h w)", {"h": 2}),
+    ("b c h w -> b c (h w)", {"h": 1}),
+    ("b (c h) w x -> b c h w x", {"c": 3, "h": 2}),
+    ("b (c h) w x -> b c h w x", {"c": 4, "h": 2}),
 ]
 
 

@@ -176,7 +176,7 @@ def chunk(tensor: Tensor, chunks: Any, dim: Any = 0) -> Result:
     if axis is None or type(chunks) is not int or chunks < 1:
         return UNKNOWN, []
     size = tensor.dims[axis]
-    if type(size) is int:
+    if type(size) is int and size > 0:
         step = -(-size // chunks)
         return _pieces(tensor, axis, tuple(min(step, size - start) for start in range(0, size, step))), []
     piece = floor_divide(size, chunks)
@@ -310,7 +310,8 @@ def _decompose(group: Tuple[str, ...], size: Any, sizes: Dict[str, Any], pattern
     written = " × ".join(f"{name}={describe(sizes[name])}" for name in group if name in sizes)
     if not unknown:
         if provably_different(known, size):
-            return Unfit(DIVISIBLE, 0, f"'{pattern}' makes an axis of {size} from {written} = {known}")
+            total = f" = {known}" if len(group) > 1 else ""
+            return Unfit(DIVISIBLE, 0, f"'{pattern}' makes an axis of {size} from {written}{total}")
         return None
     if len(unknown) > 1:
         for name in unknown:
