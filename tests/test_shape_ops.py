@@ -9,7 +9,7 @@ import torch
 
 from convlint.analysis import flow, shape_ops
 from convlint.analysis.objects import ListValue, Tensor
-from convlint.analysis.values import UNKNOWN, Dim, as_dim
+from convlint.analysis.values import UNKNOWN, Dim, as_dim, unknown_positive
 from convlint.frameworks import torch as torch_catalog
 
 SHAPE = (2, 6, 1, 4)
@@ -107,7 +107,7 @@ def test_squeeze_keeps_what_may_be_one_unknown():
 
 
 def test_view_across_a_symbolic_batch():
-    n = Dim.symbol("n")
+    n = unknown_positive()
     _, unfits = flow.reshape(Tensor(2, (n, 1024)), (n, 512, 2, 2))
     assert [u.requirement for u in unfits] == [flow.DIVISIBLE]
     output, unfits = flow.reshape(Tensor(2, (n, 1024)), (-1, 512, 2, 2))
@@ -116,3 +116,8 @@ def test_view_across_a_symbolic_batch():
     assert not unfits
     output, unfits = flow.reshape(Tensor(3, (n, Dim.symbol("t"), 96)), (n, Dim.symbol("t"), 6, -1))
     assert not unfits and output.dims[-1] == 16 and as_dim(output.dims[1]) == Dim.symbol("t")
+
+
+def test_a_first_axis_the_code_names_is_not_taken_for_the_batch():
+    """``torch.zeros(rows, 1024).view(-1, 2048)`` with ``rows`` a parameter: not reported."""
+    assert flow.reshape(Tensor(2, (Dim.symbol("rows"), 1024)), (-1, 2048))[1] == []

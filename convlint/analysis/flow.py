@@ -19,6 +19,7 @@ from convlint.analysis.values import (
     as_dim,
     describe,
     floor_divide,
+    is_unnamed,
     multiply,
     provably_different,
     provably_equal,
@@ -542,8 +543,8 @@ def product(sizes: Tuple[Any, ...]) -> Any:
 
 
 def arithmetic(sizes: Tuple[Any, ...]) -> str:
-    """``512 × 2 × 2 = 2048``, or the one size."""
-    shown = " × ".join(describe(size) for size in sizes)
+    """``512 × 2 × 2 = 2048``, or the one size (1 for none)."""
+    shown = " × ".join(describe(size) for size in sizes) or "1"
     return f"{shown} = {describe(product(sizes))}" if len(sizes) > 1 else shown
 
 
@@ -581,12 +582,12 @@ def _per_sample(tensor: Tensor, sizes: Tuple[Any, ...], kept: int) -> Tuple[Opti
 
 
 def _batch_change(tensor: Tensor, sizes: Tuple[Any, ...]) -> Optional[Unfit]:
-    """``z.view(-1, 512, 2, 2)`` of a ``(N, 1024)`` tensor whose first axis is a symbol (the
-    batch): each row takes 2048 elements, so the -1 is not N, and the rows mix samples."""
+    """``z.view(-1, 512, 2, 2)`` of a ``(N, 1024)`` tensor whose first axis is the batch of
+    unknown size the model runs on (a size no name in the code gives): each row takes 2048
+    elements, so the -1 is not N, and the rows mix samples."""
     if tensor.rank is None or tensor.rank < 2 or len(sizes) < 2 or sizes[0] != -1:
         return None
-    batch = as_dim(tensor.dims[0])
-    if batch is None or not batch.terms:
+    if not is_unnamed(tensor.dims[0]):
         return None
     holds, needs = product(tensor.dims[1:]), product(sizes[1:])
     if type(needs) is not int or not not_a_multiple(holds, needs):
