@@ -33,6 +33,8 @@ CASES = [
     (torch_catalog.SPLIT, "split", [4, 1], {}),
     (torch_catalog.SPLIT, "split", [ListValue([2, 4])], {"dim": 1}),
     (torch_catalog.SPLIT, "split", [ListValue([2, 3])], {"dim": 1}),
+    (torch_catalog.UNBIND, "unbind", [], {}),
+    (torch_catalog.UNBIND, "unbind", [-1], {}),
 ]
 
 

@@ -1,6 +1,6 @@
 """Tensor operations that move, split and regroup axes: ``movedim``, ``squeeze``, ``unflatten``,
-``expand``, ``repeat``, ``chunk``, ``split`` and ``einops.rearrange``, by the kinds the torch
-table gives them.
+``expand``, ``repeat``, ``chunk``, ``split``, ``unbind`` and ``einops.rearrange``, by the kinds
+the torch table gives them.
 
 Each operation takes the tensor and its other arguments bound by name (``operate``) and returns
 its result (a tensor, or a tuple of tensors for ``chunk``/``split``) and the ``Unfit`` sizes it
@@ -207,6 +207,16 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: Any = 0) -> Result:
     return (_pieces(tensor, axis, (step,) * count) if count is not None else UNKNOWN), []
 
 
+def unbind(tensor: Tensor, dim: Any = 0) -> Result:
+    """``q, k, v = qkv.unbind(0)``: one tensor per index along ``dim``, without that axis (a
+    tuple only when the size is known)."""
+    axis = _axis(tensor, dim)
+    if axis is None or type(tensor.dims[axis]) is not int:
+        return UNKNOWN, []
+    piece = _like(tensor, tensor.dims[:axis] + tensor.dims[axis + 1:])
+    return (piece,) * tensor.dims[axis], []
+
+
 # ---------------------------------------------------------------- einops
 
 _TOKEN = re.compile(r"\(|\)|\.\.\.|[A-Za-z_][A-Za-z0-9_]*|\S")
@@ -332,6 +342,7 @@ OPERATIONS: Dict[str, Callable[..., Result]] = {
     torch_catalog.REPEAT: repeat,
     torch_catalog.CHUNK: chunk,
     torch_catalog.SPLIT: split,
+    torch_catalog.UNBIND: unbind,
     torch_catalog.REARRANGE: rearrange,
 }
 

@@ -299,6 +299,7 @@ EXPAND = "expand"  # expand(*sizes): axes of 1 take the sizes given, -1 keeps
 REPEAT = "repeat"  # repeat(*repeats): each axis times its count
 CHUNK = "chunk"  # chunk(chunks, dim=0): a tuple of pieces of ceil(size / chunks)
 SPLIT = "split"  # split(split_size_or_sections, dim=0): a tuple of pieces of that size, or those sizes
+UNBIND = "unbind"  # unbind(dim=0): a tuple of the slices along dim, without that axis
 REARRANGE = "rearrange"  # einops.rearrange(tensor, pattern, **axes_lengths)
 
 #: The arguments after the tensor of the kinds ``analysis.shape_ops`` models, as PyTorch (and
@@ -311,6 +312,7 @@ OPERATION_SIGNATURES = {
     REPEAT: (("*repeats", REQUIRED),),
     CHUNK: (("chunks", REQUIRED), ("dim", 0)),
     SPLIT: (("split_size_or_sections", REQUIRED), ("dim", 0)),
+    UNBIND: (("dim", 0),),
     REARRANGE: (("pattern", REQUIRED), ("**axes_lengths", REQUIRED)),
 }
 
@@ -329,7 +331,7 @@ _TENSOR_OTHER_SHAPE = ("max", "min", "narrow", "matmul", "bmm")
 _AXES = {"permute": PERMUTE, "transpose": TRANSPOSE, "swapaxes": TRANSPOSE, "unsqueeze": UNSQUEEZE}
 #: Operations whose method and ``torch.`` function forms take the same arguments after the tensor.
 _REGROUPING = {"movedim": MOVEDIM, "moveaxis": MOVEDIM, "squeeze": SQUEEZE, "unflatten": UNFLATTEN,
-               "chunk": CHUNK, "split": SPLIT}
+               "chunk": CHUNK, "split": SPLIT, "unbind": UNBIND}
 # Reductions whose signature is (dim, keepdim) after the tensor; std and var take other
 # positional arguments, max and min return (values, indices) when given a dim.
 _REDUCTIONS = ("mean", "sum", "amax", "amin", "nanmean", "nansum", "logsumexp")
