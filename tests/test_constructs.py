@@ -2776,3 +2776,35 @@ def test_unpacking_a_shape_gives_a_tensor_of_unknown_rank_that_many_axes(tmp_pat
                 n, c = y.shape
                 return y.view(n, 5, -1)  # error: CL106
     """)
+
+
+def test_unpacking_the_shape_of_an_unknown_result_teaches_only_that_name(tmp_path: Path) -> None:
+    """Two results of operations the analysis does not follow are two tensors, even when both
+    are simply unknown: ``n, c = stats.shape`` gives ``stats`` two axes, not ``features``."""
+    check_good(tmp_path, """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+                self.fc = nn.Linear(3 * 8 * 8, 4)
+            def forward(self, x):
+                features = x.narrow(1, 0, 3)
+                stats = self.fc(x.flatten(1)).narrow(1, 0, 2)
+                n, c = stats.shape
+                return self.conv(features)
+    """)
+
+
+def test_a_layer_of_another_rank_teaches_nothing_and_does_not_crash(tmp_path: Path) -> None:
+    """A Conv2d called on a flattened (2-D) tensor checks an axis the tensor does not have:
+    CL105 says so, and learning the channels from it must not fail (it used to be CL003)."""
+    check_bad(tmp_path, """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)  # error: CL105
+            def forward(self, x):
+                return self.conv(x.flatten(1))
+    """)

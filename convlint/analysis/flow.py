@@ -766,7 +766,9 @@ def learned(layer: Layer, tensor: Tensor) -> Tensor:
     input must have been, once the layer has run on it."""
     known = tensor
     for check in apply_layer(layer, tensor)[1]:
-        if isinstance(check, Check) and known.axis(check.axis) is UNKNOWN and as_dim(check.expected) is not None:
+        inside = tensor.rank is None or -tensor.rank <= check.axis < tensor.rank  # a layer of another rank
+        if isinstance(check, Check) and inside and known.axis(check.axis) is UNKNOWN and \
+                as_dim(check.expected) is not None:
             known = _with_axis(known, check.axis, check.expected, tensor.origin)
     return known if known is tensor else replace(known, direct=tensor.direct, note=tensor.note)
 

@@ -965,11 +965,16 @@ class Interpreter(KerasSupport, FlaxSupport):
             receiver = value.value
         else:
             return
-        tensor = self.lookup(receiver.value, scope) if type(receiver) is cst.Name else None
+        name = receiver.value if type(receiver) is cst.Name else ""
+        tensor = self.lookup(name, scope) if name else None
         rank = len(target.elements)
-        if isinstance(tensor, Tensor) and tensor.rank is None and len(tensor.dims) <= rank:
-            self._rebind(scope, tensor, replace(tensor, rank=rank, rank_certain=True,
-                                                dims=(UNKNOWN,) * (rank - len(tensor.dims)) + tensor.dims))
+        if not isinstance(tensor, Tensor) or tensor.rank is not None or len(tensor.dims) > rank:
+            return
+        known = replace(tensor, rank=rank, rank_certain=True, dims=(UNKNOWN,) * (rank - len(tensor.dims)) + tensor.dims)
+        if tensor is not UNKNOWN_TENSOR:
+            self._rebind(scope, tensor, known)
+        elif name in scope.namespace.values:
+            self.bind(scope, name, known)  # the shared unknown tensor: only this name is that tensor
 
     def _rebind(self, scope: Scope, old: Any, new: Any) -> None:
         """The local names bound to the object ``old`` are bound to ``new``."""
