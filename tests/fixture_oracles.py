@@ -2,9 +2,11 @@
 
 A fixture labels itself with comments:
 
-* ``# oracle: build=<python expr> input=<tuple> expect=<runs|fails>`` (one or more, anywhere;
-  ``input=`` is optional). The oracle test imports the fixture, evaluates ``build`` in the
-  module's namespace and, when ``input`` is given, calls the model on ``torch.randn(*input)``.
+* ``# oracle: build=<python expr> input=<tuple> expect=<runs|fails|changes-batch>`` (one or
+  more, anywhere; ``input=`` is optional). The oracle test imports the fixture, evaluates
+  ``build`` in the module's namespace and, when ``input`` is given, calls the model on
+  ``torch.randn(*input)``. ``changes-batch``: the model runs, but its output's first axis is not
+  the input's batch size (a view that mixes samples, CL108); it needs ``input=``.
 * ``# error: CODE`` at the end of each line convlint must report (the consumer layer).
 
 Only real comments count (the file is tokenized), so text inside strings is never a label.
@@ -28,7 +30,9 @@ TORCH_FIXTURES = FIXTURES_DIR / "torch"
 KERAS_FIXTURES = FIXTURES_DIR / "keras"
 FLAX_FIXTURES = FIXTURES_DIR / "flax"
 
-EXPECTS = ("runs", "fails")
+EXPECTS = ("runs", "fails", "changes-batch")
+#: The labels that a fixture must mark with ``# error: CODE`` lines.
+BROKEN = ("fails", "changes-batch")
 
 _ORACLE_START = re.compile(r"#\s*oracle:")
 _ORACLE = re.compile(
@@ -95,6 +99,8 @@ def oracles(path: Path) -> List[Oracle]:
             shape = ast.literal_eval(raw_input)
             if not (isinstance(shape, tuple) and shape and all(type(d) is int and d > 0 for d in shape)):
                 raise ValueError(f"{where}: input must be a tuple of positive ints, not {raw_input!r}")
+        if expect == "changes-batch" and shape is None:
+            raise ValueError(f"{where}: expect=changes-batch needs an input=")
         found.append(Oracle(Path(path), line, build, shape, expect))
     return found
 

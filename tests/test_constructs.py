@@ -2728,3 +2728,83 @@ def test_an_enum_member_is_not_the_value_written_for_it(tmp_path: Path) -> None:
 
         net = nn.Sequential(nn.Conv2d(3, width(1), 3), nn.Conv2d(32, 8, 3))
     """)
+
+
+# ============================================================================ regrouping axes
+
+_GPT = """
+    import torch.nn as nn
+    class CausalSelfAttention(nn.Module):
+        def __init__(self, n_embd, n_head):
+            super().__init__()
+            self.c_attn = nn.Linear(n_embd, 3 * n_embd)
+            self.n_head, self.n_embd = n_head, n_embd
+        def forward(self, x):
+            B, T, C = x.size()
+            q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+            return q.view(B, T, self.n_head, C // self.n_head){mark}
+    class GPT(nn.Module):
+        def __init__(self, vocab=100, n_embd=96, n_head={heads}):
+            super().__init__()
+            self.wte = nn.Embedding(vocab, n_embd)
+            self.attn = CausalSelfAttention(n_embd, n_head)
+        def forward(self, idx):
+            return self.attn(self.wte(idx))
+"""
+
+
+def test_head_split_after_unpacking_the_size_of_an_embedding(tmp_path: Path) -> None:
+    """``B, T, C = x.size()`` gives x three axes and names B and T; the 96 features of the
+    embedding split into 5 heads of 96 // 5 = 19 hold 95."""
+    check_bad(tmp_path, _GPT.replace("{mark}", "  # error: CL106").replace("{heads}", "5"))
+
+
+def test_head_split_that_divides_is_clean(tmp_path: Path) -> None:
+    check_good(tmp_path, _GPT.replace("{mark}", "").replace("{heads}", "6"))
+
+
+def test_unpacking_a_shape_gives_a_tensor_of_unknown_rank_that_many_axes(tmp_path: Path) -> None:
+    """``n, c = y.shape`` raises unless y has two axes: (n, 96) cannot be viewed as (n, 5, -1)."""
+    check_bad(tmp_path, """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(8, 96)
+            def forward(self, x):
+                y = self.fc(x)
+                n, c = y.shape
+                return y.view(n, 5, -1)  # error: CL106
+    """)
+
+
+def test_unpacking_the_shape_of_an_unknown_result_teaches_only_that_name(tmp_path: Path) -> None:
+    """Two results of operations the analysis does not follow are two tensors, even when both
+    are simply unknown: ``n, c = stats.shape`` gives ``stats`` two axes, not ``features``."""
+    check_good(tmp_path, """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+                self.fc = nn.Linear(3 * 8 * 8, 4)
+            def forward(self, x):
+                features = x.narrow(1, 0, 3)
+                stats = self.fc(x.flatten(1)).narrow(1, 0, 2)
+                n, c = stats.shape
+                return self.conv(features)
+    """)
+
+
+def test_a_layer_of_another_rank_teaches_nothing_and_does_not_crash(tmp_path: Path) -> None:
+    """A Conv2d called on a flattened (2-D) tensor checks an axis the tensor does not have:
+    CL105 says so, and learning the channels from it must not fail (it used to be CL003)."""
+    check_bad(tmp_path, """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)  # error: CL105
+            def forward(self, x):
+                return self.conv(x.flatten(1))
+    """)

@@ -26,6 +26,8 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from fixture_oracles import (  # noqa: E402
+    BROKEN,
+    EXPECTS,
     TORCH_FIXTURES,
     all_oracles,
     display,
@@ -83,6 +85,11 @@ def imported(path: Path):
 
 def run_oracle(oracle):
     """None if the oracle's model builds and runs, else the model error it raised."""
+    return evaluate(oracle)[0]
+
+
+def evaluate(oracle):
+    """(the model error the oracle's model raised, or None; its output, or None)."""
     with imported(oracle.path) as module:
         namespace = dict(vars(module))
         code = compile(oracle.build, f"<oracle {oracle.id}>", "eval")
@@ -93,22 +100,28 @@ def run_oracle(oracle):
                 model = eval(code, namespace)
                 if oracle.input is not None:
                     with torch.no_grad():
-                        model(torch.randn(*oracle.input))
+                        return None, model(torch.randn(*oracle.input))
             except MODEL_ERRORS as exc:
-                return exc
-    return None
+                return exc, None
+    return None, None
 
 
 def test_fixtures_were_found():
     assert FIXTURES, "no fixture files under fixtures/"
     assert ORACLES, "no oracle lines in any fixture"
-    assert {o.expect for o in ORACLES} == {"runs", "fails"}
+    assert {o.expect for o in ORACLES} == set(EXPECTS)
 
 
 @pytest.mark.parametrize("oracle", ORACLES, ids=lambda oracle: oracle.id)
 def test_oracle(oracle):
-    error = run_oracle(oracle)
-    if oracle.expect == "runs":
+    error, output = evaluate(oracle)
+    if oracle.expect == "changes-batch":
+        assert isinstance(output, torch.Tensor), f"{oracle.id}: labelled changes-batch, but it gave {error or output!r}"
+        assert output.shape[0] != oracle.input[0], (
+            f"{oracle.id}: labelled changes-batch, but the output {tuple(output.shape)} keeps the batch "
+            f"of the input {oracle.input}"
+        )
+    elif oracle.expect == "runs":
         assert error is None, (
             f"{oracle.id}: labelled runs, but build={oracle.build} input={oracle.input} "
             f"raised {type(error).__name__}: {error}"
@@ -127,8 +140,8 @@ WARNING_PREFIX = "CL3"
 def test_label_agrees_with_markers(path):
     expects = {oracle.expect for oracle in oracles(path)}
     marks = [(line, code) for line, code in markers(path) if not code.startswith(WARNING_PREFIX)]
-    if "fails" in expects:
-        assert marks, f"{display(path)}: an oracle says fails, but no line carries '# error: CODE'"
+    if expects & set(BROKEN):
+        assert marks, f"{display(path)}: an oracle says {expects}, but no line carries '# error: CODE'"
     else:
         assert not marks, f"{display(path)}: marks {marks}, but no oracle line says expect=fails"
 

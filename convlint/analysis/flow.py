@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
 from convlint.analysis.values import (
@@ -19,7 +19,9 @@ from convlint.analysis.values import (
     as_dim,
     describe,
     floor_divide,
+    is_unnamed,
     multiply,
+    provably_different,
     provably_equal,
     unknown_positive,
 )
@@ -58,11 +60,15 @@ class Check:
 #: operation must split into equal parts and cannot.
 WINDOW = "window"
 DIVISIBLE = "divisible"
+#: A ``-1`` in the batch position of a view that takes part of a sample: PyTorch runs it for
+#: some batch sizes, and the batch size changes.
+BATCH = "batch"
 
 
 @dataclass(frozen=True)
 class Unfit:
-    """An input size the operation provably cannot take; ``detail`` carries the arithmetic."""
+    """An input size the operation provably cannot take (or, ``BATCH``, takes only by changing
+    the batch size); ``detail`` carries the arithmetic."""
 
     requirement: str
     axis: int  # counted from the end
@@ -458,7 +464,7 @@ def _resample(layer: Layer, tensor: Tensor) -> Outcome:
                   rank_certain=tensor.rank_certain), list(unfits)
 
 
-def _not_a_multiple(size: Any, factor: int) -> bool:
+def not_a_multiple(size: Any, factor: int) -> bool:
     """True when ``size`` is provably not a multiple of ``factor``, whatever its symbols are."""
     dim = as_dim(size)
     return dim is not None and all(c % factor == 0 for _, c in dim.terms) and dim.const % factor != 0
@@ -480,7 +486,7 @@ def _pixel_shuffle(layer: Layer, tensor: Tensor) -> Outcome:
     if type(factor) is not int or factor < 1:
         return _regroup(tensor, (UNKNOWN,) * 3, None, [])
     channels, square = tensor.axis(-3), factor * factor
-    if _not_a_multiple(channels, square):
+    if not_a_multiple(channels, square):
         unfit = Unfit(DIVISIBLE, -3, f"{channels} channels are not a multiple of {factor}² = {square}")
         return _regroup(tensor, (UNKNOWN,) * 3, None, [unfit])
     shuffled = floor_divide(channels, square)
@@ -496,7 +502,7 @@ def _pixel_unshuffle(layer: Layer, tensor: Tensor) -> Outcome:
     if type(factor) is not int or factor < 1:
         return _regroup(tensor, (UNKNOWN,) * 3, None, [])
     unfits = [Unfit(DIVISIBLE, axis, f"a {name} of {tensor.axis(axis)} is not a multiple of {factor}")
-              for axis, name in ((-2, "height"), (-1, "width")) if _not_a_multiple(tensor.axis(axis), factor)]
+              for axis, name in ((-2, "height"), (-1, "width")) if not_a_multiple(tensor.axis(axis), factor)]
     channels = multiply(tensor.axis(-3), factor * factor)
     note = f"{tensor.axis(-3)} × {factor}²" if channels is not UNKNOWN and factor > 1 else None
     sizes = (channels, floor_divide(tensor.axis(-2), factor), floor_divide(tensor.axis(-1), factor))
@@ -529,30 +535,104 @@ def reduce(tensor: Tensor, dims: Any, keepdim: Any) -> Tensor:
     return Tensor(len(sizes), sizes, tensor.origin, note=note, rank_certain=tensor.rank_certain)
 
 
-def _product(sizes: Tuple[Any, ...]) -> Any:
+def product(sizes: Tuple[Any, ...]) -> Any:
     total: Any = 1
     for size in sizes:
         total = multiply(total, size) if total is not UNKNOWN else UNKNOWN
     return total
 
 
+def arithmetic(sizes: Tuple[Any, ...]) -> str:
+    """``512 × 2 × 2 = 2048``, or the one size (1 for none)."""
+    shown = " × ".join(describe(size) for size in sizes) or "1"
+    return f"{shown} = {describe(product(sizes))}" if len(sizes) > 1 else shown
+
+
+def _kept_axes(tensor: Tensor, sizes: Tuple[Any, ...]) -> int:
+    """How many leading axes a view provably keeps: the same size (one symbol, or one int) at
+    the same place, as in ``x.view(x.size(0), …)`` or ``q.view(B, T, heads, -1)``."""
+    if tensor.rank is None:
+        return 0
+    kept = 0
+    for old, new in zip(tensor.dims, sizes):
+        if as_dim(old) is None or as_dim(new) is None or not provably_equal(old, new):
+            break
+        kept += 1
+    return kept
+
+
+def _per_sample(tensor: Tensor, sizes: Tuple[Any, ...], kept: int) -> Tuple[Optional[Unfit], Any]:
+    """A view that keeps the first ``kept`` axes must regroup what each of their positions
+    holds: the ``Unfit`` when it provably cannot, and the size a ``-1`` among the rest takes."""
+    rest, wanted = tensor.dims[kept:], sizes[kept:]
+    holds, given = product(rest), tuple(size for size in wanted if size != -1)
+    needs = product(given)
+    unit = "sample" if kept == 1 else f"position of the first {kept} axes"
+    if -1 in wanted:
+        if type(needs) is int and not_a_multiple(holds, needs):
+            return Unfit(DIVISIBLE, 0, f"each {unit} has {arithmetic(rest)} elements, which is no multiple of "
+                                       f"{arithmetic(given)}"), UNKNOWN
+        return None, floor_divide(holds, needs) if type(needs) is int else UNKNOWN
+    if not provably_different(holds, needs):
+        return None, UNKNOWN
+    if kept > 1 and len(rest) == 1 and len(wanted) > 1:
+        return Unfit(DIVISIBLE, 0, f"it splits {arithmetic(wanted)} out of an axis of {describe(holds)}"), UNKNOWN
+    return Unfit(DIVISIBLE, 0, f"it needs {arithmetic(wanted)} elements per {unit}, but each {unit} has "
+                               f"{arithmetic(rest)}"), UNKNOWN
+
+
+def _batch_change(tensor: Tensor, sizes: Tuple[Any, ...]) -> Optional[Unfit]:
+    """``z.view(-1, 512, 2, 2)`` of a ``(N, 1024)`` tensor whose first axis is the batch of
+    unknown size the model runs on (a size no name in the code gives): each row takes 2048
+    elements, so the -1 is not N, and the rows mix samples."""
+    if tensor.rank is None or tensor.rank < 2 or len(sizes) < 2 or sizes[0] != -1:
+        return None
+    if not is_unnamed(tensor.dims[0]):
+        return None
+    holds, needs = product(tensor.dims[1:]), product(sizes[1:])
+    if type(needs) is not int or not not_a_multiple(holds, needs):
+        return None
+    return Unfit(BATCH, 0, f"puts {arithmetic(sizes[1:])} elements in each row, but each sample has "
+                           f"{arithmetic(tensor.dims[1:])}")
+
+
 def reshape(tensor: Tensor, sizes: Tuple[Any, ...]) -> Tuple[Tensor, List[Unfit]]:
     """``x.view(*sizes)``: a tensor of exactly those sizes, a ``-1`` inferred from the element
-    count when that is known; a count that cannot be regrouped so is an ``Unfit``."""
+    count when that is known; a count that cannot be regrouped so is an ``Unfit``. When the view
+    keeps leading axes (``x.view(x.size(0), …)``), what each of their positions holds is
+    compared, so that a symbolic batch size does not hide the mismatch. A ``-1`` first that
+    provably takes part of a sample is a ``BATCH`` unfit: PyTorch runs it for some batches."""
     if sizes.count(-1) > 1 or any(type(size) is int and size < -1 for size in sizes) or 0 in sizes:
         return Tensor(None, ()), []
-    total = _product(tensor.dims) if tensor.rank is not None else UNKNOWN
-    given = _product(tuple(size for size in sizes if size != -1))
+    kept = _kept_axes(tensor, sizes)
+    unfit, per_sample = _per_sample(tensor, sizes, kept) if kept else (None, UNKNOWN)
+    if unfit is not None:
+        return Tensor(None, ()), [unfit]
+    total = product(tensor.dims) if tensor.rank is not None else UNKNOWN
+    given = product(tuple(size for size in sizes if size != -1))
     if type(total) is int and type(given) is int and (total % given if -1 in sizes else total != given):
         elements = f"{' × '.join(map(str, tensor.dims))} = {total}" if len(tensor.dims) > 1 else f"{total}"
         wanted = f"are not a multiple of {given}" if -1 in sizes else \
             f"cannot be viewed as {' × '.join(map(str, sizes))} = {given}"
         return Tensor(None, ()), [Unfit(DIVISIBLE, 0, f"{elements} elements {wanted}")]
+    changed = _batch_change(tensor, sizes)
     if -1 in sizes:
         inferred = floor_divide(total, given) if type(given) is int else UNKNOWN
-        sizes = tuple(inferred if size == -1 else size for size in sizes)
+        if kept and per_sample is not UNKNOWN:
+            inferred = per_sample
+        sizes = tuple((UNKNOWN if changed else inferred) if size == -1 else size for size in sizes)
     dims = tuple(size if as_dim(size) is not None else UNKNOWN for size in sizes)
-    return Tensor(len(dims), dims, tensor.origin, rank_certain=True), []
+    return Tensor(len(dims), dims, tensor.origin, rank_certain=True), [changed] if changed else []
+
+
+def sizes_of(value: Any, accept: Callable[[Any], bool] = lambda size: as_dim(size) is not None
+             ) -> Optional[Tuple[Any, ...]]:
+    """A tuple or complete list whose items ``accept`` takes (by default: sizes), as a tuple."""
+    if isinstance(value, ListValue):
+        if not value.complete:
+            return None
+        value = tuple(value.items)
+    return value if isinstance(value, tuple) and all(accept(item) for item in value) else None
 
 
 def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
@@ -569,13 +649,13 @@ def flatten(tensor: Tensor, start: Any, end: Any) -> Tensor:
     if first > last:
         return Tensor(None, ())
     factors = tensor.dims[first: last + 1]
-    merged = _product(tuple(size for size in factors if size is not UNKNOWN and size is not UNDEFINED))
+    merged = product(factors)
     if UNDEFINED in factors:
         merged = UNDEFINED  # Keras: a product with an open size is open
-    elif UNKNOWN in factors and type(merged) is int and merged > 1:
-        merged = multiply(merged, unknown_positive())  # a multiple of the sizes that are known
-    elif UNKNOWN in factors:
-        merged = UNKNOWN
+    elif merged is UNKNOWN:
+        # Unknown sizes, or a product of symbols: a multiple of the known sizes, at least.
+        known = product(tuple(size for size in factors if type(size) is int))
+        merged = multiply(known, unknown_positive()) if type(known) is int and known > 1 else UNKNOWN
     dims = tensor.dims[:first] + (merged,) + tensor.dims[last + 1:]
     text = " × ".join(describe(size) for size in factors) if len(factors) > 1 and merged is not UNKNOWN else None
     note = (first - len(dims), text) if text else None
@@ -589,15 +669,8 @@ def _flatten(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
 
 def shape_of(value: Any) -> Optional[Tuple[Any, ...]]:
     """A shape written as a tuple or list of sizes, each an int, a symbol or None (left open)."""
-    if isinstance(value, ListValue):
-        if not value.complete:
-            return None
-        value = tuple(value.items)
-    if not isinstance(value, tuple):
-        return None
-    if not all(size is None or as_dim(size) is not None for size in value):
-        return None
-    return tuple(UNDEFINED if size is None else size for size in value)
+    sizes = sizes_of(value, lambda size: size is None or as_dim(size) is not None)
+    return None if sizes is None else tuple(UNDEFINED if size is None else size for size in sizes)
 
 
 def _input(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
@@ -693,7 +766,9 @@ def learned(layer: Layer, tensor: Tensor) -> Tensor:
     input must have been, once the layer has run on it."""
     known = tensor
     for check in apply_layer(layer, tensor)[1]:
-        if isinstance(check, Check) and known.axis(check.axis) is UNKNOWN and as_dim(check.expected) is not None:
+        inside = tensor.rank is None or -tensor.rank <= check.axis < tensor.rank  # a layer of another rank
+        if isinstance(check, Check) and inside and known.axis(check.axis) is UNKNOWN and \
+                as_dim(check.expected) is not None:
             known = _with_axis(known, check.axis, check.expected, tensor.origin)
     return known if known is tensor else replace(known, direct=tensor.direct, note=tensor.note)
 

@@ -18,12 +18,12 @@ import itertools
 import operator
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from convlint.analysis import flow, value_tensors
+from convlint.analysis import flow, shape_ops, value_tensors
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
 from convlint.analysis.facts import (
     AdjacencyFact,
@@ -77,6 +77,7 @@ from convlint.analysis.values import (
     multiply,
     provably_different,
     provably_equal,
+    unknown_positive,
 )
 from convlint import frameworks
 from convlint.analysis.flax_api import FlaxSupport, is_flax_class
@@ -462,6 +463,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         self.evaluate(node.value, scope)
 
     def _assign(self, node: cst.Assign, scope: Scope) -> None:
+        if len(node.targets) == 1:
+            self._unpacked_shape(node.targets[0].target, node.value, scope)
         value = self.evaluate(node.value, scope)
         for target in node.targets:
             self.assign(target.target, value, scope)
@@ -951,7 +954,52 @@ class Interpreter(KerasSupport, FlaxSupport):
         return left + right if isinstance(left, str) and isinstance(right, str) else UNKNOWN
 
     def _attribute(self, node: cst.Attribute, scope: Scope) -> Any:
-        return self.attribute(self.evaluate(node.value, scope), node.attr.value)
+        obj = self.evaluate(node.value, scope)
+        if isinstance(obj, Tensor) and node.attr.value in ("shape", "size"):
+            obj = self._named_sizes(obj, scope)
+        return self.attribute(obj, node.attr.value)
+
+    def _unpacked_shape(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope) -> None:
+        """``B, T, C = x.shape`` (or ``x.size()``) raises unless ``x`` has three axes: a tensor
+        of unknown rank learns it, keeping the trailing sizes it knew."""
+        if not isinstance(target, (cst.Tuple, cst.List)) or \
+                any(type(element) is cst.StarredElement for element in target.elements):
+            return
+        if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Attribute) and \
+                value.func.attr.value == "size":
+            receiver: cst.BaseExpression = value.func.value
+        elif isinstance(value, cst.Attribute) and value.attr.value == "shape":
+            receiver = value.value
+        else:
+            return
+        name = receiver.value if type(receiver) is cst.Name else ""
+        tensor = self.lookup(name, scope) if name else None
+        rank = len(target.elements)
+        if not isinstance(tensor, Tensor) or tensor.rank is not None or len(tensor.dims) > rank:
+            return
+        known = replace(tensor, rank=rank, rank_certain=True, dims=(UNKNOWN,) * (rank - len(tensor.dims)) + tensor.dims)
+        if tensor is not UNKNOWN_TENSOR:
+            self._rebind(scope, tensor, known)
+        elif name in scope.namespace.values:
+            self.bind(scope, name, known)  # the shared unknown tensor: only this name is that tensor
+
+    def _rebind(self, scope: Scope, old: Any, new: Any) -> None:
+        """The local names bound to the object ``old`` are bound to ``new``."""
+        names = [name for name, value in scope.namespace.values.items() if value is old]
+        if names:
+            self.touch(scope.namespace)
+            for name in names:
+                scope.namespace.values[name] = new
+
+    def _named_sizes(self, tensor: Tensor, scope: Scope) -> Tensor:
+        """Reading ``x.shape`` or ``x.size(…)`` of a tensor of known rank names its unknown sizes:
+        each becomes a symbol of its own, and the local names bound to that tensor see them, so
+        that ``B, T, C = x.shape`` then ``self.q(x).view(B, T, heads, -1)`` keeps ``B`` and ``T``."""
+        if tensor.rank is None or UNKNOWN not in tensor.dims:
+            return tensor
+        named = replace(tensor, dims=tuple(unknown_positive() if size is UNKNOWN else size for size in tensor.dims))
+        self._rebind(scope, tensor, named)
+        return named
 
     def _elements(self, elements: Sequence[cst.BaseElement], scope: Scope) -> Optional[List[Any]]:
         items: List[Any] = []
@@ -1310,11 +1358,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         if not isinstance(module, Layer) or not isinstance(tensor, Tensor) or tensor is UNKNOWN_TENSOR:
             return
         known = flow.learned(module, tensor)
-        names = [name for name, value in scope.namespace.values.items() if value is tensor] if known is not tensor else []
-        if names:
-            self.touch(scope.namespace)
-            for name in names:
-                scope.namespace.values[name] = known
+        if known is not tensor:
+            self._rebind(scope, tensor, known)
 
     def _arguments(self, args: Sequence[cst.Arg], scope: Scope) -> Arguments:
         result = Arguments()
@@ -1854,6 +1899,10 @@ class Interpreter(KerasSupport, FlaxSupport):
             return flow.transpose(tensor, *args.positional)
         if kind == torch_catalog.UNSQUEEZE and args.exact and len(args.positional) == 1 and not args.keywords:
             return flow.unsqueeze(tensor, args.positional[0])
+        if kind in shape_ops.OPERATIONS and args.exact:
+            output, unfits = shape_ops.operate(kind, tensor, args.positional, args.keywords)
+            self._record_operation_unfits(tensor, unfits, node)
+            return output
         if kind == torch_catalog.BROADCAST and args.exact and set(args.keywords) <= {"other", "alpha", "exponent"}:
             other = args.positional[0] if args.positional else args.keywords.get("other", args.keywords.get("exponent"))
             return self.tensor_binary(cst.Add, tensor, other, node, _called_name(node)) if other is not None \
@@ -1875,12 +1924,16 @@ class Interpreter(KerasSupport, FlaxSupport):
         if len(sizes) == 2 and sizes[1] == -1 and provably_equal(sizes[0], tensor.axis(0)):
             return flow.flatten(tensor, 1, -1)
         output, unfits = flow.reshape(tensor, tuple(sizes))
-        anchor = self._operation_anchor(node)
-        for unfit in unfits:
-            if anchor is not None:
-                self.facts.add_unfit(UnfitFact(None, _called_name(node), unfit.requirement, unfit.axis,
-                                               unfit.detail, tensor.origin, anchor, self.context))
+        self._record_operation_unfits(tensor, unfits, node)
         return output
+
+    def _record_operation_unfits(self, tensor: Tensor, unfits: Sequence[flow.Unfit],
+                                 node: Optional[cst.CSTNode]) -> None:
+        """Record the sizes an operation on tensors (``view``, ``unflatten``…) cannot take."""
+        anchor = self._operation_anchor(node) if unfits else None
+        for unfit in unfits if anchor is not None else ():
+            self.facts.add_unfit(UnfitFact(None, _called_name(node), unfit.requirement, unfit.axis,
+                                           unfit.detail, tensor.origin, anchor, self.context))
 
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
         arguments = _bind_signature(spec, args)

@@ -198,5 +198,14 @@ def is_resolved(value: Any) -> bool:
     return as_dim(value) is not None
 
 
+def is_unnamed(value: Any) -> bool:
+    """Whether ``value`` is one ``unknown_positive`` symbol: a size the code does not name (a
+    batch of unknown size, an axis read with ``x.shape``)."""
+    dim = as_dim(value)
+    return dim is not None and dim.const == 0 and len(dim.terms) == 1 and dim.terms[0][0].startswith(UNNAMED) \
+        and dim.terms[0][1] == 1
+
+
 def describe(value: Any) -> str:
-    return str(value) if as_dim(value) is not None else "?"
+    """A size as messages show it: ``?`` for one the code does not name."""
+    return "?" if as_dim(value) is None or is_unnamed(value) else str(value)

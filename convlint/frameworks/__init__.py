@@ -9,7 +9,7 @@ from convlint.frameworks.catalog import LayerSpec
 
 #: Top-level packages that are frameworks: always outside the analysed code, even when their
 #: source is among the linted files (Keras's own applications import ``keras.src.layers``).
-PACKAGES = frozenset({"torch", "keras", "tensorflow", "tf_keras", "flax", "jax"})
+PACKAGES = frozenset({"torch", "keras", "tensorflow", "tf_keras", "flax", "jax", "einops"})
 
 #: What a file must contain (as bytes) to possibly build a layer of some framework.
 PREFILTER_NEEDLES = torch.PREFILTER_NEEDLES + keras.PREFILTER_NEEDLES + flax.PREFILTER_NEEDLES

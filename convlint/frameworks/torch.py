@@ -292,6 +292,29 @@ BROADCAST = "broadcast"  # torch.add(a, b), a.mul(b): as a + b, the shapes broad
 PERMUTE = "permute"  # permute(*dims): the axes in that order
 TRANSPOSE = "transpose"  # transpose(dim0, dim1): two axes swapped
 UNSQUEEZE = "unsqueeze"  # unsqueeze(dim): a new axis of 1
+MOVEDIM = "movedim"  # movedim(source, destination): axes moved, the others in order
+SQUEEZE = "squeeze"  # squeeze(dim=None): axes of size 1 dropped
+UNFLATTEN = "unflatten"  # unflatten(dim, sizes): one axis split into several (one -1 inferred)
+EXPAND = "expand"  # expand(*sizes): axes of 1 take the sizes given, -1 keeps
+REPEAT = "repeat"  # repeat(*repeats): each axis times its count
+CHUNK = "chunk"  # chunk(chunks, dim=0): a tuple of pieces of ceil(size / chunks)
+SPLIT = "split"  # split(split_size_or_sections, dim=0): a tuple of pieces of that size, or those sizes
+UNBIND = "unbind"  # unbind(dim=0): a tuple of the slices along dim, without that axis
+REARRANGE = "rearrange"  # einops.rearrange(tensor, pattern, **axes_lengths)
+
+#: The arguments after the tensor of the kinds ``analysis.shape_ops`` models, as PyTorch (and
+#: einops) bind them: ``*name`` takes the remaining positional arguments, ``**name`` the keywords.
+OPERATION_SIGNATURES = {
+    MOVEDIM: (("source", REQUIRED), ("destination", REQUIRED)),
+    SQUEEZE: (("dim", None),),
+    UNFLATTEN: (("dim", REQUIRED), ("sizes", REQUIRED)),
+    EXPAND: (("*size", REQUIRED),),
+    REPEAT: (("*repeats", REQUIRED),),
+    CHUNK: (("chunks", REQUIRED), ("dim", 0)),
+    SPLIT: (("split_size_or_sections", REQUIRED), ("dim", 0)),
+    UNBIND: (("dim", 0),),
+    REARRANGE: (("pattern", REQUIRED), ("**axes_lengths", REQUIRED)),
+}
 
 _ELEMENTWISE = (
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
@@ -304,8 +327,11 @@ _TENSOR_SAME_SHAPE = _ELEMENTWISE + (
     "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type_as",
     "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
 )
-_TENSOR_OTHER_SHAPE = ("squeeze", "max", "min", "expand", "repeat", "chunk", "split", "narrow", "matmul", "bmm")
+_TENSOR_OTHER_SHAPE = ("max", "min", "narrow", "matmul", "bmm")
 _AXES = {"permute": PERMUTE, "transpose": TRANSPOSE, "swapaxes": TRANSPOSE, "unsqueeze": UNSQUEEZE}
+#: Operations whose method and ``torch.`` function forms take the same arguments after the tensor.
+_REGROUPING = {"movedim": MOVEDIM, "moveaxis": MOVEDIM, "squeeze": SQUEEZE, "unflatten": UNFLATTEN,
+               "chunk": CHUNK, "split": SPLIT, "unbind": UNBIND}
 # Reductions whose signature is (dim, keepdim) after the tensor; std and var take other
 # positional arguments, max and min return (values, indices) when given a dim.
 _REDUCTIONS = ("mean", "sum", "amax", "amin", "nanmean", "nansum", "logsumexp")
@@ -323,6 +349,9 @@ FUNCTIONS = {
     **{f"torch.{name}": BROADCAST for name in _BROADCASTING},
     **{f"torch.{name}": kind for name, kind in _AXES.items()},
     **{f"torch.{name}": FACTORY for name in ("zeros", "ones", "randn", "rand", "empty")},
+    **{f"torch.{name}_like": SAME_SHAPE for name in ("zeros", "ones", "randn", "rand", "empty")},
+    **{f"torch.{name}": kind for name, kind in _REGROUPING.items()},
+    "einops.rearrange": REARRANGE,
 }
 TENSOR_METHODS = {
     **{name: SAME_SHAPE for name in _TENSOR_SAME_SHAPE},
@@ -330,6 +359,9 @@ TENSOR_METHODS = {
     **{name: REDUCE for name in _REDUCTIONS},
     **{name: BROADCAST for name in _BROADCASTING},
     **_AXES,
+    **_REGROUPING,
+    "expand": EXPAND,
+    "repeat": REPEAT,
     "view": RESHAPE,
     "reshape": RESHAPE,
     "flatten": FLATTEN_FUNCTION,

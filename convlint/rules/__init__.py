@@ -6,6 +6,7 @@ from typing import Dict, List, Type
 
 from convlint.rules import (
     analysis_timeout,
+    batch_size_changed,
     channel_mismatch,
     conv_bias_before_norm,
     dominant_layer,
@@ -31,6 +32,7 @@ _MODULES = (
     operand_mismatch,
     wrong_rank,
     reshape_mismatch,
+    batch_size_changed,
     undefined_input_size,
     groups_not_divisible,
     same_padding_with_stride,
