@@ -10,7 +10,6 @@ import torch
 
 from convlint.analysis import flow
 from convlint.analysis.objects import Layer, Tensor
-from convlint.analysis.values import UNKNOWN
 from convlint.frameworks.torch import LAYERS
 from test_constructs import check_bad, check_good, lint
 

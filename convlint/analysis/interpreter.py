@@ -70,6 +70,7 @@ from convlint.analysis.objects import (
 from convlint.analysis.values import (
     INT_LIMIT,
     UNDEFINED,
+    UNNAMED,
     UNKNOWN,
     Dim,
     add,
@@ -2452,8 +2453,9 @@ def _agreed(tensors: Sequence[Tensor], rank: int) -> List[Any]:
 
 
 def _shape_text(tensor: Tensor) -> str:
-    """``(2, 8, ?, 64)``, or ``(…, 10, 64)`` when only trailing sizes are known."""
-    sizes = [describe(size) for size in tensor.dims]
+    """``(2, 8, ?, 64)``, or ``(…, 10, 64)`` when only trailing sizes are known; a size the
+    code does not name (a symbol of ``unknown_positive``) is a ``?``."""
+    sizes = ["?" if UNNAMED in describe(size) else describe(size) for size in tensor.dims]
     if tensor.rank is None:
         sizes.insert(0, "…")
     return f"({', '.join(sizes)}{',' if len(sizes) == 1 and tensor.rank == 1 else ''})"

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 from convlint.analysis.facts import ContractionFact, FileFacts
-from convlint.analysis.values import add, provably_different, sign_of
+from convlint.analysis.values import provably_above_one, provably_different
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin
-
-
-def _above_one(size: Any) -> bool:
-    return sign_of(add(size, 1, sign=-1)) == 1
 
 
 def _side(facts: FileFacts, fact: ContractionFact, index: int) -> str:
@@ -99,7 +95,7 @@ class MatmulMismatch(Rule):
         for fact in facts.contractions:
             contraction = fact.contraction
             left, right = contraction.sizes
-            if contraction.broadcasts and not (_above_one(left) and _above_one(right)):
+            if contraction.broadcasts and not (provably_above_one(left) and provably_above_one(right)):
                 continue
             if not provably_different(left, right):
                 continue
