@@ -689,7 +689,8 @@ def matmul(left: Tensor, right: Tensor, rank: Optional[int] = None) -> Tuple[Ten
         return Tensor(None, ()), []
     inner = -1 if right.rank == 1 else -2 if _at_least_matrix(right) or rank is not None else None
     contractions = [Contraction((left.axis(-1), right.axis(inner)), (0, 1), (-1, inner))] if inner else []
-    origin = right.origin if right.origin is not None else left.origin
+    # The last size is the right operand's last: named after its layer only if it left it so.
+    origin = right.origin if right.direct else None
     certain = left.rank_certain and right.rank_certain
     if left.rank is None or right.rank is None:
         # The last size is the right matrix's columns, after its rows' sizes when the left
@@ -803,10 +804,10 @@ def _agreed_size(sizes: List[Any]) -> Any:
 
 
 def _einsum_origin(output: str, terms: List[str], operands: List[Tensor]) -> Optional[Layer]:
-    """The layer behind the operand that gives the output its last letter."""
-    last = output.replace("...", "")[-1:]
+    """The layer whose output gives the einsum's last size: an operand as its layer left it,
+    whose last letter is the output's."""
     for term, tensor in zip(terms, operands):
-        if last and last in term:
+        if output[-1:].isalpha() and term.endswith(output[-1]) and tensor.direct:
             return tensor.origin
     return None
 
