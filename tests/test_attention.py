@@ -92,15 +92,17 @@ def test_einsum_equation_pytorch_refuses_is_unknown(equation) -> None:
     assert flow.einsum(equation, [_tensor((2, 4, 5)), _tensor((2, 3, 5))])[0].rank is None
 
 
-@pytest.mark.parametrize("batch_first, average, query, key", [
-    (True, True, (2, 5, 16), (2, 7, 16)), (True, False, (2, 5, 16), (2, 7, 16)),
-    (False, True, (5, 2, 16), (7, 2, 16)), (False, False, (5, 2, 16), (7, 2, 16)),
-    (False, True, (5, 16), (7, 16)), (True, False, (5, 16), (7, 16)),
+@pytest.mark.parametrize("batch_first, average, query, key, extra", [
+    (True, True, (2, 5, 16), (2, 7, 16), (False, False)), (True, False, (2, 5, 16), (2, 7, 16), (True, False)),
+    (False, True, (5, 2, 16), (7, 2, 16), (False, True)), (False, False, (5, 2, 16), (7, 2, 16), (True, True)),
+    (False, True, (5, 16), (7, 16), (True, False)), (True, False, (5, 16), (7, 16), (False, False)),
 ])
-def test_multihead_attention_output_and_weights_are_pytorchs(batch_first, average, query, key) -> None:
-    module = torch.nn.MultiheadAttention(16, 2, batch_first=batch_first)
+def test_multihead_attention_output_and_weights_are_pytorchs(batch_first, average, query, key, extra) -> None:
+    bias_kv, zero_attn = extra
+    module = torch.nn.MultiheadAttention(16, 2, batch_first=batch_first, add_bias_kv=bias_kv, add_zero_attn=zero_attn)
     out, weights = module(torch.randn(*query), torch.randn(*key), torch.randn(*key), average_attn_weights=average)
-    arguments = {"embed_dim": 16, "num_heads": 2, "batch_first": batch_first, "kdim": None, "vdim": None}
+    arguments = {"embed_dim": 16, "num_heads": 2, "batch_first": batch_first, "kdim": None, "vdim": None,
+                 "add_bias_kv": bias_kv, "add_zero_attn": zero_attn}
     layer = Layer(LAYERS["MultiheadAttention"], arguments, None, None, ())
     inputs = {"query": _tensor(query), "key": _tensor(key), "value": _tensor(key), "need_weights": True,
               "average_attn_weights": average}

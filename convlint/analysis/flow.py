@@ -16,6 +16,7 @@ from convlint.analysis.objects import Layer, ListValue, Tensor
 from convlint.analysis.values import (
     UNDEFINED,
     UNKNOWN,
+    add,
     as_dim,
     describe,
     floor_divide,
@@ -841,21 +842,24 @@ def _transformer(layer: Layer, tensor: Tensor) -> Outcome:
 
 def _attention_weights(layer: Layer, query: Tensor, key: Tensor, inputs: Dict[str, Any]) -> Any:
     """The attention weights MultiheadAttention returns: None without ``need_weights``;
-    ``(N, L, S)`` averaged over heads (``(L, S)`` unbatched), else ``(N, heads, L, S)``."""
+    ``(N, L, S)`` averaged over heads (``(L, S)`` unbatched), else ``(N, heads, L, S)``, where
+    ``add_bias_kv`` and ``add_zero_attn`` each add a key to the S keys."""
     need, average, first = inputs.get("need_weights"), inputs.get("average_attn_weights"), \
         layer.arguments.get("batch_first")
+    added = [layer.arguments.get(name) for name in ("add_bias_kv", "add_zero_attn")]
     if need is False:
         return None
     if need is not True or average not in (True, False) or first not in (True, False) \
-            or query.rank not in (2, 3) or key.rank != query.rank:
+            or not all(flag in (True, False) for flag in added) or query.rank not in (2, 3) or key.rank != query.rank:
         return UNKNOWN
+    sequence = 1 if first and query.rank == 3 else 0
+    keys = add(key.dims[sequence], sum(added)) if as_dim(key.dims[sequence]) is not None else UNKNOWN
     if query.rank == 2:
-        dims: Tuple[Any, ...] = (query.dims[0], key.dims[0])
+        dims: Tuple[Any, ...] = (query.dims[0], keys)
         if not average:
             dims = (layer.argument("num_heads"),) + dims
     else:
-        sequence = 1 if first else 0
-        dims = (query.dims[1 - sequence], query.dims[sequence], key.dims[sequence])
+        dims = (query.dims[1 - sequence], query.dims[sequence], keys)
         if not average:
             dims = dims[:1] + (layer.argument("num_heads"),) + dims[1:]
     dims = tuple(size if as_dim(size) is not None else UNKNOWN for size in dims)
