@@ -924,7 +924,9 @@ def learned(layer: Layer, tensor: Tensor) -> Tensor:
     input must have been, once the layer has run on it."""
     known = tensor
     for check in apply_layer(layer, tensor)[1]:
-        if isinstance(check, Check) and known.axis(check.axis) is UNKNOWN and as_dim(check.expected) is not None:
+        if not isinstance(check, Check) or known.rank is not None and not -known.rank <= check.axis < known.rank:
+            continue  # a size it cannot take, or an axis the tensor lacks: PyTorch raises
+        if known.axis(check.axis) is UNKNOWN and as_dim(check.expected) is not None:
             known = _with_axis(known, check.axis, check.expected, tensor.origin)
     return known if known is tensor else replace(known, direct=tensor.direct, note=tensor.note)
 

@@ -1092,10 +1092,10 @@ class Interpreter(KerasSupport, FlaxSupport):
         """Arithmetic on tensors: a scalar operand keeps the tensor's shape; two tensors
         broadcast, and each pair of aligned sizes is recorded for the rules (under ``operation``,
         or the operator's symbol)."""
-        # A number keeps the tensor's shape; a parameter seen only as a symbol may be a tensor
-        # itself (a gate of shape (1, C, 1, 1)), and then the result's shape is not known.
         if kind is cst.MatrixMultiply:
             return self.matrix_product(torch_catalog.MATMUL, left, right, node, "@")
+        # A number keeps the tensor's shape; a parameter seen only as a symbol may be a tensor
+        # itself (a gate of shape (1, C, 1, 1)), and then the result's shape is not known.
         if isinstance(left, Tensor) and is_native(right):
             return flow.touched(left)
         if isinstance(right, Tensor) and is_native(left):
