@@ -818,8 +818,8 @@ def _model_width(layer: Layer) -> Any:
     layer it stacks (``TransformerEncoder(encoder_layer, 6)``), when that layer is seen."""
     if layer.spec.in_param:
         return layer.argument(layer.spec.in_param)
-    stacked = [value for value in layer.arguments.values() if isinstance(value, Layer)]
-    if len(stacked) == 1 and stacked[0].spec.kind == TRANSFORMER:
+    stacked = [value for value in layer.arguments.values() if isinstance(value, Layer) and value.spec.kind == TRANSFORMER]
+    if len(stacked) == 1:
         return _model_width(stacked[0])
     return UNKNOWN
 

@@ -2266,7 +2266,8 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def call_layer_inputs(self, layer: Layer, args: Arguments) -> Any:
         """A layer whose ``forward`` takes several tensors (attention's query, key and value):
-        the first goes through ``apply_layer``, the checks on the others are recorded too."""
+        the first goes through ``apply_layer``, the checks on the others are recorded too; the
+        output goes through the layer in ``spec.output_layer``, if any."""
         inputs = _bind_signature(dataclasses.replace(layer.spec, signature=layer.spec.forward), args)
         output, checks = flow.layer_call(layer, inputs)
         first = layer.spec.forward[0][0]
@@ -2275,7 +2276,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         for name, check in checks:
             if name != first and isinstance(inputs[name], Tensor):
                 self._record_checks(layer, inputs[name], [check])
-        return output
+        final = layer.arguments.get(layer.spec.output_layer or "")
+        return self.apply_layer(final, output) if isinstance(final, Layer) and isinstance(output, Tensor) else output
 
     def _record_checks(self, layer: Layer, tensor: Tensor, checks: Sequence[Any]) -> None:
         """Record what ``layer`` checks of ``tensor``: sizes it cannot take, sizes it expects."""

@@ -98,6 +98,8 @@ class LayerSpec:
     #: The signature of the layer's ``forward`` when it takes more than one tensor (attention's
     #: query, key and value): calls are bound to it, and the flow reads the inputs by name.
     forward: Tuple[Tuple[str, Any], ...] = field(default=())
+    #: An argument holding a layer the output goes through last (a transformer stack's ``norm``).
+    output_layer: Optional[str] = None
 
     @property
     def param_names(self) -> Tuple[str, ...]:

@@ -165,9 +165,10 @@ _TRANSFORMER_FORWARD = (
 def _transformer(name: str, signature: Tuple[Tuple[str, Any], ...], forward: Tuple[Tuple[str, Any], ...],
                  parameters: str, width: Optional[str] = "d_model") -> LayerSpec:
     """A transformer layer or stack: its inputs checked against ``d_model`` (a stack's is its
-    layer's), the shape of ``tgt`` (or ``src``) out."""
+    layer's), the shape of ``tgt`` (or ``src``) out, through a stack's ``norm``."""
     return LayerSpec(name, signature, TRANSFORMER, in_param=width, out_param=width, parameters=parameters,
-                     divisible=(("d_model", "nhead"),) if width else (), ranks=(2, 3), forward=forward)
+                     divisible=(("d_model", "nhead"),) if width else (), ranks=(2, 3), forward=forward,
+                     output_layer=None if width else "norm")
 
 
 _MAX_POOL = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
