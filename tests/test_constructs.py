@@ -2433,6 +2433,20 @@ def test_a_local_name_shadowing_nn_is_not_torch(tmp_path: Path) -> None:
     """)
 
 
+def test_layer_called_on_a_rank_without_its_channel_axis_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """What a layer teaches its input skips an axis the input does not have (it used to raise
+    IndexError inside a list display, found by the half-typed property test)."""
+    check_bad(tmp_path, """
+        import torch.nn as nn
+        class Net(nn.Module):  # convlint: input=(16,)
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(16, 8, 3)  # error: CL105
+            def forward(self, x):
+                return [self.conv(x)]
+    """)
+
+
 # ============================================================================ recursion must terminate
 
 

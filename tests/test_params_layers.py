@@ -24,6 +24,14 @@ LAYERS = [
     "nn.RNNCell(6, 9)", "nn.GRUCell(6, 9, bias=False)", "nn.LSTMCell(6, 9)",
     "nn.TransformerEncoderLayer(32, 4, dim_feedforward=64)",
     "nn.TransformerDecoderLayer(32, 4, dim_feedforward=64, bias=False)",
+    "nn.MultiheadAttention(32, 4, bias=False)", "nn.MultiheadAttention(32, 4, kdim=32, vdim=32)",
+    "nn.MultiheadAttention(24, 3, bias=False, add_bias_kv=True, add_zero_attn=True, kdim=5)",
+    "nn.MultiheadAttention(16, 2, vdim=7, batch_first=True, add_zero_attn=True)",
+    "nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, dim_feedforward=24), 3)",
+    "nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 24, bias=False), 2, norm=nn.LayerNorm(16))",
+    "nn.TransformerDecoder(nn.TransformerDecoderLayer(16, 4, 40), num_layers=2, norm=nn.LayerNorm(16, bias=False))",
+    "nn.Transformer(16, 2, 2, 3, 24)", "nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, "
+    "num_decoder_layers=1, dim_feedforward=12, bias=False)",
 ]
 
 

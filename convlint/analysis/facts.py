@@ -62,6 +62,20 @@ class OperandsFact:
 
 
 @dataclass(frozen=True)
+class ContractionFact:
+    """``operation`` multiplies two sizes together that must be equal (``flow.Contraction``):
+    the inner sizes of ``@``, or two sizes one einsum ``subscript`` names. ``shapes`` are the
+    operands' shapes as written in messages."""
+
+    operation: str
+    contraction: Any
+    shapes: Tuple[str, ...]
+    producers: Tuple[Optional[Layer], ...]
+    anchor: cst.CSTNode
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
 class RankFact:
     """``consumer`` received a tensor of ``rank`` dimensions, a rank it does not accept."""
 
@@ -121,6 +135,7 @@ class FileFacts:
     wrong_ranks: List[RankFact] = field(default_factory=list)
     undefined_sizes: List[UndefinedSizeFact] = field(default_factory=list)
     unfits: List[UnfitFact] = field(default_factory=list)
+    contractions: List[ContractionFact] = field(default_factory=list)
     #: Why parts of the file were not fully analysed (budgets hit), for CL004.
     budget_notes: List[Tuple[cst.CSTNode, str]] = field(default_factory=list)
     #: Catalog layer calls of this file that were evaluated, and those whose channel arguments
@@ -177,6 +192,12 @@ class FileFacts:
         if key not in self._seen:
             self._seen.add(key)
             self.operands.append(fact)
+
+    def add_contraction(self, fact: ContractionFact) -> None:
+        key = ("contraction", id(fact.anchor), fact.operation, repr(fact.contraction))
+        if key not in self._seen:
+            self._seen.add(key)
+            self.contractions.append(fact)
 
     def add_unfit(self, fact: UnfitFact) -> None:
         consumer = id(fact.consumer.node) if fact.consumer is not None else fact.operation

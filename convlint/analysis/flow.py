@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from convlint.analysis.objects import Layer, ListValue, Tensor
 from convlint.analysis.values import (
     UNDEFINED,
     UNKNOWN,
+    add,
     as_dim,
     describe,
     floor_divide,
@@ -27,8 +28,10 @@ from convlint.analysis.values import (
 )
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
+    ATTENTION,
     PIXEL_SHUFFLE,
     PIXEL_UNSHUFFLE,
+    REQUIRED,
     RESAMPLE,
     POOL,
     BATCH_NORM,
@@ -45,6 +48,7 @@ from convlint.frameworks.catalog import (
     RESHAPE,
     SEQUENCE,
     SPATIAL,
+    TRANSFORMER,
 )
 
 
@@ -291,15 +295,15 @@ def permute(tensor: Tensor, order: Tuple[Any, ...]) -> Tensor:
 
 
 def transpose(tensor: Tensor, first: Any, second: Any) -> Tensor:
-    """``x.transpose(1, 2)``: two axes swapped; with an unknown rank, two of the known trailing
-    axes (negative indices) can still be."""
+    """``x.transpose(1, 2)``: two axes swapped; with an unknown rank, two trailing axes
+    (negative indices) can still be."""
     if type(first) is not int or type(second) is not int:
         return Tensor(None, ())
     if tensor.rank is None:
-        known = len(tensor.dims)
-        if not (first < 0 and second < 0 and -known <= min(first, second)):
+        if not (first < 0 and second < 0):
             return Tensor(None, ())
-        dims = list(tensor.dims)
+        # Both axes exist if the transpose runs: the unknown ones between are padded in.
+        dims = [UNKNOWN] * max(0, -min(first, second) - len(tensor.dims)) + list(tensor.dims)
         dims[first], dims[second] = dims[second], dims[first]
         return Tensor(None, tuple(dims), tensor.origin)
     if not (-tensor.rank <= first < tensor.rank and -tensor.rank <= second < tensor.rank):
@@ -729,6 +733,231 @@ def _recurrent(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     return Tensor(len(dims), dims, layer, rank_certain=tensor.rank_certain), []
 
 
+@dataclass(frozen=True)
+class Contraction:
+    """Two sizes an operation multiplies together, which must be equal: the inner sizes of a
+    matmul, or two sizes one einsum subscript names (where a size of 1 broadcasts)."""
+
+    sizes: Tuple[Any, Any]
+    operands: Tuple[int, int]  # which operands, by position
+    axes: Tuple[int, int]  # counted from the end
+    subscript: Optional[str] = None  # the einsum letter; None for a matmul
+
+    @property
+    def broadcasts(self) -> bool:
+        return self.subscript is not None
+
+
+def _at_least_matrix(tensor: Tensor) -> bool:
+    """The tensor has two axes or more (without a known rank: two trailing axes are known)."""
+    return tensor.rank >= 2 if tensor.rank is not None else len(tensor.dims) >= 2
+
+
+def matmul(left: Tensor, right: Tensor, rank: Optional[int] = None) -> Tuple[Tensor, List[Contraction]]:
+    """``left @ right`` by PyTorch's rules (``torch.matmul``; ``bmm`` and ``mm`` take only ranks
+    3 and 2): a 1-D operand is a vector, the batch axes broadcast, and the left operand's last
+    size meets the right one's second to last (its only one, for a vector)."""
+    if rank is not None and (left.rank not in (rank, None) or right.rank not in (rank, None)):
+        return Tensor(None, ()), []
+    if left.rank == 0 or right.rank == 0:
+        return Tensor(None, ()), []
+    inner = -1 if right.rank == 1 else -2 if _at_least_matrix(right) or rank is not None else None
+    contractions = [Contraction((left.axis(-1), right.axis(inner)), (0, 1), (-1, inner))] if inner else []
+    # The last size is the right operand's last: named after its layer only if it left it so.
+    origin = right.origin if right.direct else None
+    certain = left.rank_certain and right.rank_certain
+    if left.rank is None or right.rank is None:
+        # The last size is the right matrix's columns, after its rows' sizes when the left
+        # operand is a matrix too (a vector on the left has none); a vector on the right drops
+        # the left operand's last axis.
+        if inner == -2:
+            rows = (left.axis(-2),) if _at_least_matrix(left) or rank is not None else ()
+            return Tensor(None, rows + (right.axis(-1),), origin), contractions
+        if inner == -1:
+            return Tensor(None, left.dims[:-1], origin), contractions
+        return Tensor(None, ()), contractions
+    if left.rank == 1 and right.rank == 1:
+        return Tensor(0, (), origin, rank_certain=certain), contractions
+    rows = left.dims[-2:-1]  # empty for a vector on the left
+    columns = right.dims[-1:] if right.rank >= 2 else ()
+    dims = _broadcast_sizes(left.dims[:-2], right.dims[:-2]) + rows + columns
+    return Tensor(len(dims), dims, origin, rank_certain=certain), contractions
+
+
+def _broadcast_sizes(left: Tuple[Any, ...], right: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """Two complete lists of sizes broadcast, the shorter one padded with 1s on the left."""
+    width = max(len(left), len(right))
+    left, right = (1,) * (width - len(left)) + left, (1,) * (width - len(right)) + right
+    return broadcast(Tensor(width, left), Tensor(width, right)).dims
+
+
+def _einsum_terms(equation: str, count: int) -> Optional[Tuple[List[str], Optional[str]]]:
+    """The subscripts of each operand and of the output (None: implicit) of an einsum equation,
+    or None when it is not one PyTorch accepts for ``count`` operands."""
+    equation = equation.replace(" ", "")
+    left, arrow, right = equation.partition("->")
+    terms = left.split(",")
+    valid = all(term.replace("...", "", 1).isalpha() or term.replace("...", "", 1) == ""
+                for term in terms + ([right] if arrow else []))
+    if not valid or len(terms) != count:
+        return None
+    return terms, right if arrow else None
+
+
+def _einsum_axes(term: str, tensor: Tensor) -> Optional[Tuple[List[Tuple[str, int]], Optional[Tuple[Any, ...]]]]:
+    """Each letter of ``term`` with its axis in ``tensor`` (counted from the end; 0 when the
+    position is not known), and the sizes ``...`` stands for (None when not known)."""
+    before, ellipsis, after = term.partition("...")
+    if not ellipsis:
+        if tensor.rank is not None and tensor.rank != len(term):
+            return None
+        return [(letter, index - len(term)) for index, letter in enumerate(term)], ()
+    if tensor.rank is None:
+        return [(letter, 0) for letter in before] + \
+            [(letter, index - len(after)) for index, letter in enumerate(after)], None
+    if tensor.rank < len(before) + len(after):
+        return None
+    letters = [(letter, index - tensor.rank) for index, letter in enumerate(before)]
+    letters += [(letter, index - len(after)) for index, letter in enumerate(after)]
+    return letters, tensor.dims[len(before): tensor.rank - len(after)]
+
+
+def einsum(equation: str, operands: List[Tensor]) -> Tuple[Tensor, List[Contraction]]:
+    """``torch.einsum("bhqd,bhkd->bhqk", q, k)``: each output letter takes the size its inputs
+    give it, ``...`` the broadcast of what it stands for; the sizes one letter names across the
+    operands are contractions (equal, or 1)."""
+    parsed = _einsum_terms(equation, len(operands))
+    if parsed is None:
+        return Tensor(None, ()), []
+    terms, output = parsed
+    sizes: Dict[str, List[Tuple[int, int, Any]]] = {}
+    ellipses: List[Optional[Tuple[Any, ...]]] = []
+    contractions: List[Contraction] = []
+    for position, (term, tensor) in enumerate(zip(terms, operands)):
+        axes = _einsum_axes(term, tensor)
+        if axes is None:
+            return Tensor(None, ()), []
+        letters, ellipsis = axes
+        if "..." in term:
+            ellipses.append(ellipsis)
+        for letter, axis in letters:
+            size = tensor.axis(axis) if axis else UNKNOWN
+            seen = sizes.setdefault(letter, [])
+            if seen:
+                first_position, first_axis, first_size = seen[0]
+                contractions.append(Contraction((first_size, size), (first_position, position),
+                                                (first_axis, axis), letter))
+            seen.append((position, axis, size))
+    if output is None:
+        once = sorted(letter for letter, seen in sizes.items() if len(seen) == 1)
+        output = ("..." if ellipses else "") + "".join(once)
+    if any(letter not in sizes for letter in output.replace("...", "")):
+        return Tensor(None, ()), contractions
+    size_of = {letter: _agreed_size([size for _, _, size in seen]) for letter, seen in sizes.items()}
+    before, ellipsis, after = output.partition("...")
+    known = [e for e in ellipses if e is not None]
+    if ellipsis and len(known) < len(ellipses):
+        dims = tuple(size_of[letter] for letter in after)
+        return Tensor(None, dims, _einsum_origin(output, terms, operands)), contractions
+    middle: Tuple[Any, ...] = ()
+    if ellipsis and known:
+        middle = known[0]
+        for other in known[1:]:
+            middle = _broadcast_sizes(middle, other)
+    dims = tuple(size_of[letter] for letter in before) + middle + tuple(size_of[letter] for letter in after)
+    certain = all(t.rank_certain for t in operands)
+    return Tensor(len(dims), dims, _einsum_origin(output, terms, operands), rank_certain=certain), contractions
+
+
+def _agreed_size(sizes: List[Any]) -> Any:
+    """The size of one einsum letter if the call succeeds: the sizes broadcast."""
+    size = sizes[0]
+    for other in sizes[1:]:
+        size = _broadcast_axis(size, other)
+    return size
+
+
+def _einsum_origin(output: str, terms: List[str], operands: List[Tensor]) -> Optional[Layer]:
+    """The layer whose output gives the einsum's last size: an operand as its layer left it,
+    whose last letter is the output's."""
+    for term, tensor in zip(terms, operands):
+        if output[-1:].isalpha() and term.endswith(output[-1]) and tensor.direct:
+            return tensor.origin
+    return None
+
+
+def _model_width(layer: Layer) -> Any:
+    """The width an attention or transformer layer works at: its own argument, or that of the
+    layer it stacks (``TransformerEncoder(encoder_layer, 6)``), when that layer is seen."""
+    if layer.spec.in_param:
+        return layer.argument(layer.spec.in_param)
+    stacked = [value for value in layer.arguments.values() if isinstance(value, Layer) and value.spec.kind == TRANSFORMER]
+    if len(stacked) == 1:
+        return _model_width(stacked[0])
+    return UNKNOWN
+
+
+def _input_check(tensor: Tensor, parameter: str, expected: Any) -> Check:
+    return Check(parameter, expected, tensor.axis(-1), -1)
+
+
+def _attention(layer: Layer, query: Tensor) -> Outcome:
+    """``MultiheadAttention`` on its query: ``embed_dim`` features in, as many out."""
+    width = _model_width(layer)
+    return _with_axis(query, -1, width, layer), [_input_check(query, "embed_dim", width)]
+
+
+def _transformer(layer: Layer, tensor: Tensor) -> Outcome:
+    """A transformer layer on its one input: ``d_model`` features in, the same shape out."""
+    width = _model_width(layer)
+    return _with_axis(tensor, -1, width, layer), [_input_check(tensor, "d_model", width)]
+
+
+def _attention_weights(layer: Layer, query: Tensor, key: Tensor, inputs: Dict[str, Any]) -> Any:
+    """The attention weights MultiheadAttention returns: None without ``need_weights``;
+    ``(N, L, S)`` averaged over heads (``(L, S)`` unbatched), else ``(N, heads, L, S)``, where
+    ``add_bias_kv`` and ``add_zero_attn`` each add a key to the S keys."""
+    need, average, first = inputs.get("need_weights"), inputs.get("average_attn_weights"), \
+        layer.arguments.get("batch_first")
+    added = [layer.arguments.get(name) for name in ("add_bias_kv", "add_zero_attn")]
+    if need is False:
+        return None
+    if need is not True or average not in (True, False) or first not in (True, False) \
+            or not all(flag in (True, False) for flag in added) or query.rank not in (2, 3) or key.rank != query.rank:
+        return UNKNOWN
+    sequence = 1 if first and query.rank == 3 else 0
+    keys = add(key.dims[sequence], sum(added)) if as_dim(key.dims[sequence]) is not None else UNKNOWN
+    if query.rank == 2:
+        dims: Tuple[Any, ...] = (query.dims[0], keys)
+        if not average:
+            dims = (layer.argument("num_heads"),) + dims
+    else:
+        dims = (query.dims[1 - sequence], query.dims[sequence], keys)
+        if not average:
+            dims = dims[:1] + (layer.argument("num_heads"),) + dims[1:]
+    dims = tuple(size if as_dim(size) is not None else UNKNOWN for size in dims)
+    return Tensor(len(dims), dims, layer, rank_certain=query.rank_certain and key.rank_certain)
+
+
+def layer_call(layer: Layer, inputs: Dict[str, Any]) -> Tuple[Any, List[Tuple[str, Check]]]:
+    """A layer whose ``forward`` takes several tensors, called with ``inputs`` bound to
+    ``spec.forward``: its output, and the checks on each input by its name. Attention returns
+    ``(output, weights)``; a transformer the shape of its ``tgt`` (or only) input."""
+    tensors = {name: value if isinstance(value, Tensor) else Tensor(None, ()) for name, value in inputs.items()
+               if dict(layer.spec.forward).get(name) is REQUIRED}
+    width = _model_width(layer)
+    if layer.spec.kind == ATTENTION:
+        output, checks = _attention(layer, tensors["query"])
+        named = [("query", check) for check in checks]
+        for name, parameter in (("key", "kdim"), ("value", "vdim")):
+            expected = layer.arguments.get(parameter)
+            named.append((name, _input_check(tensors[name], parameter, width if expected is None else expected)))
+        return (output, _attention_weights(layer, tensors["query"], tensors["key"], inputs)), named
+    main = tensors.get("tgt", next(iter(tensors.values())))
+    output = _with_axis(main, -1, width, layer)
+    return output, [(name, _input_check(tensor, "d_model", width)) for name, tensor in tensors.items()]
+
+
 _BY_KIND = {
     CONV: _conv,
     LINEAR: _linear,
@@ -749,6 +978,8 @@ _BY_KIND = {
     RESAMPLE: _resample,
     PIXEL_SHUFFLE: _pixel_shuffle,
     PIXEL_UNSHUFFLE: _pixel_unshuffle,
+    ATTENTION: _attention,
+    TRANSFORMER: _transformer,
 }
 
 
@@ -766,9 +997,9 @@ def learned(layer: Layer, tensor: Tensor) -> Tensor:
     input must have been, once the layer has run on it."""
     known = tensor
     for check in apply_layer(layer, tensor)[1]:
-        inside = tensor.rank is None or -tensor.rank <= check.axis < tensor.rank  # a layer of another rank
-        if isinstance(check, Check) and inside and known.axis(check.axis) is UNKNOWN and \
-                as_dim(check.expected) is not None:
+        if not isinstance(check, Check) or known.rank is not None and not -known.rank <= check.axis < known.rank:
+            continue  # a size it cannot take, or an axis the tensor lacks: PyTorch raises
+        if known.axis(check.axis) is UNKNOWN and as_dim(check.expected) is not None:
             known = _with_axis(known, check.axis, check.expected, tensor.origin)
     return known if known is tensor else replace(known, direct=tensor.direct, note=tensor.note)
 

@@ -27,6 +27,7 @@ from convlint.analysis import flow, shape_ops, value_tensors
 from convlint.analysis.builtins import BUILTINS, KNOWN_BUILTIN_NAMES, MATH_FUNCTIONS, MAX_ITEMS, is_native, items_of
 from convlint.analysis.facts import (
     AdjacencyFact,
+    ContractionFact,
     FileFacts,
     FlowFact,
     LayerFact,
@@ -69,10 +70,12 @@ from convlint.analysis.objects import (
 from convlint.analysis.values import (
     INT_LIMIT,
     UNDEFINED,
+    UNNAMED,
     UNKNOWN,
     Dim,
     add,
     as_dim,
+    describe,
     floor_divide,
     multiply,
     provably_different,
@@ -166,6 +169,7 @@ _CONSTANTS = {"True": True, "False": False, "None": None}
 _MISSING = object()
 _OPERATOR_TEXT = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/", cst.AddAssign: "+="}
 _REDUCTION_KEYWORDS = frozenset({"dim", "keepdim", "dtype"})
+_ATTENTION_KEYWORDS = frozenset({"attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa"})
 _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 #: The local name under which a method keeps what a bare ``super()`` means in it.
 _SUPER = "super()"
@@ -1143,6 +1147,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         """Arithmetic on tensors: a scalar operand keeps the tensor's shape; two tensors
         broadcast, and each pair of aligned sizes is recorded for the rules (under ``operation``,
         or the operator's symbol)."""
+        if kind is cst.MatrixMultiply:
+            return self.matrix_product(torch_catalog.MATMUL, left, right, node, "@")
         # A number keeps the tensor's shape; a parameter seen only as a symbol may be a tensor
         # itself (a gate of shape (1, C, 1, 1)), and then the result's shape is not known.
         if isinstance(left, Tensor) and is_native(right):
@@ -1152,11 +1158,63 @@ class Interpreter(KerasSupport, FlaxSupport):
         if isinstance(left, Dim) or isinstance(right, Dim):
             return UNKNOWN_TENSOR
         if isinstance(left, Tensor) and isinstance(right, Tensor):
-            if kind not in (cst.MatrixMultiply,):
-                self._record_operands(operation or _OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right),
-                                      None, node)
+            self._record_operands(operation or _OPERATOR_TEXT.get(kind, "an elementwise operation"), (left, right),
+                                  None, node)
             return flow.broadcast(left, right)
         return UNKNOWN_TENSOR
+
+    def matrix_product(self, kind: str, left: Any, right: Any, node: Optional[cst.CSTNode], operation: str) -> Tensor:
+        """``a @ b``, ``torch.matmul``/``bmm``/``mm``: the product's shape, and its inner sizes
+        recorded for CL109. A parameter of known shape (``nn.Parameter(torch.randn(d, k))``) is
+        a matrix of that shape."""
+        operands = [Tensor(len(value.shape), value.shape, rank_certain=True)
+                    if isinstance(value, ParameterValue) and value.shape is not None else value
+                    for value in (left, right)]
+        if not all(isinstance(value, Tensor) for value in operands):
+            return UNKNOWN_TENSOR
+        output, contractions = flow.matmul(operands[0], operands[1], torch_catalog.MATRIX_RANKS[kind])
+        self._record_contractions(operation, contractions, operands, ("the left operand", "the right operand"), node)
+        return flow.touched(output)
+
+    def einsum(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``torch.einsum("bhqd,bhkd->bhqk", q, k)`` (or with the operands in one list), for a
+        literal equation."""
+        equation = args.positional[0] if args.positional else None
+        operands = args.positional[1:]
+        if len(operands) == 1 and isinstance(operands[0], (tuple, ListValue)):
+            operands = self.iterate(operands[0]) or []
+        if not isinstance(equation, str) or not args.exact or args.keywords or not operands \
+                or not all(isinstance(operand, Tensor) for operand in operands):
+            return UNKNOWN_TENSOR
+        output, contractions = flow.einsum(equation, list(operands))
+        names = tuple(f"operand {index}" for index in range(1, len(operands) + 1))
+        self._record_contractions(f"torch.einsum('{equation}')", contractions, operands, names, node)
+        return flow.touched(output)
+
+    def attention_function(self, args: Arguments, node: Optional[cst.CSTNode]) -> Tensor:
+        """``F.scaled_dot_product_attention(q, k, v)``: softmax(q kᵀ) v, as the einsum
+        ``...le,...se,...sv->...lv`` (the heads broadcast, or differ under ``enable_gqa``)."""
+        names = ("query", "key", "value")
+        operands = list(args.positional[:3]) + [args.keywords.get(name) for name in names[len(args.positional):]]
+        if not args.exact or not all(isinstance(operand, Tensor) for operand in operands) \
+                or not set(args.keywords) <= set(names) | _ATTENTION_KEYWORDS:
+            return UNKNOWN_TENSOR
+        output, contractions = flow.einsum("...le,...se,...sv->...lv", operands)
+        self._record_contractions("F.scaled_dot_product_attention", contractions, operands,
+                                  tuple(f"the {name}" for name in names), node)
+        return flow.touched(output)
+
+    def _record_contractions(self, operation: str, contractions: Sequence[flow.Contraction],
+                             operands: Sequence[Tensor], names: Tuple[str, ...], node: Optional[cst.CSTNode]) -> None:
+        """Record the pairs of known sizes an operation multiplies together, for CL109."""
+        anchor = self._operation_anchor(node)
+        if anchor is None:
+            return
+        shapes = tuple(f"{name} {_shape_text(tensor)}" for name, tensor in zip(names, operands))
+        for contraction in contractions:
+            if all(as_dim(size) is not None for size in contraction.sizes):
+                self.facts.add_contraction(ContractionFact(operation, contraction, shapes,
+                                                           tuple(t.origin for t in operands), anchor, self.context))
 
     def _record_operands(self, operation: str, tensors: Sequence[Tensor], skip_axis: Optional[int],
                          node: Optional[cst.CSTNode]) -> None:
@@ -1803,6 +1861,10 @@ class Interpreter(KerasSupport, FlaxSupport):
         return UNKNOWN
 
     def tensor_function(self, kind: str, args: Arguments, node: Optional[cst.CSTNode] = None) -> Any:
+        if kind == torch_catalog.EINSUM:
+            return self.einsum(args, node)
+        if kind == torch_catalog.ATTENTION_FUNCTION:
+            return self.attention_function(args, node)
         if kind == torch_catalog.FACTORY:
             return self.tensor_factory(args)
         if kind == torch_catalog.CONCAT:
@@ -1903,6 +1965,8 @@ class Interpreter(KerasSupport, FlaxSupport):
             output, unfits = shape_ops.operate(kind, tensor, args.positional, args.keywords)
             self._record_operation_unfits(tensor, unfits, node)
             return output
+        if kind in torch_catalog.MATRIX_RANKS and args.exact and len(args.positional) == 1 and not args.keywords:
+            return self.matrix_product(kind, tensor, args.positional[0], node, _called_name(node))
         if kind == torch_catalog.BROADCAST and args.exact and set(args.keywords) <= {"other", "alpha", "exponent"}:
             other = args.positional[0] if args.positional else args.keywords.get("other", args.keywords.get("exponent"))
             return self.tensor_binary(cst.Add, tensor, other, node, _called_name(node)) if other is not None \
@@ -2215,6 +2279,8 @@ class Interpreter(KerasSupport, FlaxSupport):
             if module.base_layer is not None:
                 return self.call_module(module.base_layer, args, node)
             return UNKNOWN
+        if isinstance(module, Layer) and module.spec.forward:
+            return self.call_layer_inputs(module, args)
         if isinstance(module, Layer) and module.spec.kind in (MERGE, CONCATENATE):
             return self.merge_layer(module, args.positional[0] if args.positional else UNKNOWN, node)
         tensor = args.positional[0] if args.positional else UNKNOWN_TENSOR
@@ -2255,13 +2321,32 @@ class Interpreter(KerasSupport, FlaxSupport):
             anchor = self.facts.anchor(tensor.origin)
             if anchor is not None:
                 self.facts.add_adjacency(AdjacencyFact(tensor.origin, layer, anchor, self.context))
+        self._record_checks(layer, tensor, checks)
+        return output
+
+    def call_layer_inputs(self, layer: Layer, args: Arguments) -> Any:
+        """A layer whose ``forward`` takes several tensors (attention's query, key and value):
+        the first goes through ``apply_layer``, the checks on the others are recorded too; the
+        output goes through the layer in ``spec.output_layer``, if any."""
+        inputs = _bind_signature(dataclasses.replace(layer.spec, signature=layer.spec.forward), args)
+        output, checks = flow.layer_call(layer, inputs)
+        first = layer.spec.forward[0][0]
+        main = inputs[first] if isinstance(inputs[first], Tensor) else UNKNOWN_TENSOR
+        self.apply_layer(layer, main)
+        for name, check in checks:
+            if name != first and isinstance(inputs[name], Tensor):
+                self._record_checks(layer, inputs[name], [check])
+        final = layer.arguments.get(layer.spec.output_layer or "")
+        return self.apply_layer(final, output) if isinstance(final, Layer) and isinstance(output, Tensor) else output
+
+    def _record_checks(self, layer: Layer, tensor: Tensor, checks: Sequence[Any]) -> None:
+        """Record what ``layer`` checks of ``tensor``: sizes it cannot take, sizes it expects."""
         for check in self._record_unfits(layer, tensor, checks):
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
             if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
                 note = tensor.note[1] if tensor.note is not None and tensor.note[0] == check.axis else None
                 self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
                                              tensor.origin, anchor, self.context, note))
-        return output
 
     def _check_defined(self, layer: Layer, tensor: Tensor) -> None:
         """A layer that sizes its weights by an axis the model leaves open cannot be built."""
@@ -2427,6 +2512,15 @@ def _agreed(tensors: Sequence[Tensor], rank: int) -> List[Any]:
         clash = any(provably_different(known[0], size) for size in known[1:])
         agreed.append(known[0] if known and not clash else UNKNOWN)
     return agreed
+
+
+def _shape_text(tensor: Tensor) -> str:
+    """``(2, 8, ?, 64)``, or ``(…, 10, 64)`` when only trailing sizes are known; a size the
+    code does not name (a symbol of ``unknown_positive``) is a ``?``."""
+    sizes = ["?" if UNNAMED in describe(size) else describe(size) for size in tensor.dims]
+    if tensor.rank is None:
+        sizes.insert(0, "…")
+    return f"({', '.join(sizes)}{',' if len(sizes) == 1 and tensor.rank == 1 else ''})"
 
 
 def _called_name(node: Optional[cst.CSTNode]) -> str:

@@ -192,22 +192,61 @@ def _cell(gates: int) -> Callable[[Layer], Count]:
     return count
 
 
-def _transformer_layer(attentions: int, norms: int) -> Callable[[Layer], Count]:
-    """Self-attention (and cross-attention), two feed-forward Linears and the LayerNorms."""
+def _transformer_sizes(layer: Layer) -> Optional[Dict[str, Any]]:
+    width, hidden, bias = known_int(layer.argument("d_model")), known_int(layer.argument("dim_feedforward")), \
+        layer.argument("bias")
+    if width is None or hidden is None or bias not in (True, False):
+        return None
+    return {"width": width, "hidden": hidden, "bias": bias}
 
+
+def _block(width: int, hidden: int, bias: bool, attentions: int, norms: int) -> Count:
+    """Self-attention (and cross-attention), two feed-forward Linears and the LayerNorms."""
+    attention = 4 * width * width + (4 * width if bias else 0)
+    feed_forward = 2 * width * hidden + ((hidden + width) if bias else 0)
+    norm = (2 if bias else 1) * width
+    total = attentions * attention + feed_forward + norms * norm
+    return Count(total, f"{attentions}×attention {attention:,} + feed-forward {feed_forward:,} + "
+                        f"{norms}×LayerNorm {norm:,} = {total:,}")
+
+
+def _transformer_layer(attentions: int, norms: int) -> Callable[[Layer], Count]:
     def count(layer: Layer) -> Count:
-        width, hidden, bias = known_int(layer.argument("d_model")), known_int(layer.argument("dim_feedforward")), \
-            layer.argument("bias")
-        if width is None or hidden is None or bias not in (True, False):
+        sizes = _transformer_sizes(layer)
+        if sizes is None:
             return Count(None, "d_model, dim_feedforward or bias not known")
-        attention = 4 * width * width + (4 * width if bias else 0)
-        feed_forward = 2 * width * hidden + ((hidden + width) if bias else 0)
-        norm = (2 if bias else 1) * width
-        total = attentions * attention + feed_forward + norms * norm
-        return Count(total, f"{attentions}×attention {attention:,} + feed-forward {feed_forward:,} + "
-                            f"{norms}×LayerNorm {norm:,} = {total:,}")
+        return _block(**sizes, attentions=attentions, norms=norms)
 
     return count
+
+
+def _transformer_stack(name: str) -> Callable[[Layer], Count]:
+    """``TransformerEncoder(layer, n, norm)``: n deep copies of the layer, and the norm."""
+
+    def count(layer: Layer) -> Count:
+        stacked, layers, norm = layer.argument(name), known_int(layer.argument("num_layers")), layer.argument("norm")
+        one = count_layer(stacked) if isinstance(stacked, Layer) else Count(None, "")
+        final = Count(0, "") if norm is None else count_layer(norm) if isinstance(norm, Layer) else Count(None, "")
+        if one.params is None or layers is None or final.params is None:
+            return Count(None, f"{name}, num_layers or norm not known")
+        total = layers * one.params + final.params
+        return Count(total, f"{layers}×{one.params:,}" + (f" + norm {final.params:,}" if norm is not None else "")
+                     + f" = {total:,}")
+
+    return count
+
+
+def _transformer(layer: Layer) -> Count:
+    """``nn.Transformer``: its encoder and decoder stacks, each with a final LayerNorm."""
+    sizes = _transformer_sizes(layer)
+    encoders, decoders = known_int(layer.argument("num_encoder_layers")), known_int(layer.argument("num_decoder_layers"))
+    custom = layer.argument("custom_encoder"), layer.argument("custom_decoder")
+    if sizes is None or encoders is None or decoders is None or custom != (None, None):
+        return Count(None, "d_model, dim_feedforward, bias or the layer counts not known, or a custom encoder")
+    encoder, decoder = _block(**sizes, attentions=1, norms=2).params, _block(**sizes, attentions=2, norms=3).params
+    norm = (2 if sizes["bias"] else 1) * sizes["width"]
+    total = encoders * encoder + decoders * decoder + 2 * norm
+    return Count(total, f"{encoders}×{encoder:,} + {decoders}×{decoder:,} + 2×LayerNorm {norm:,} = {total:,}")
 
 
 def _prelu(layer: Layer) -> Count:
@@ -234,6 +273,9 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "lstm_cell": _cell(4),
     "transformer_encoder_layer": _transformer_layer(attentions=1, norms=2),
     "transformer_decoder_layer": _transformer_layer(attentions=2, norms=3),
+    "transformer_encoder": _transformer_stack("encoder_layer"),
+    "transformer_decoder": _transformer_stack("decoder_layer"),
+    "transformer": _transformer,
     "none": lambda layer: Count(0, "no parameters"),
     **INFERRED_FORMULAS,
 }

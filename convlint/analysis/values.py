@@ -169,6 +169,12 @@ def provably_different(a: Any, b: Any) -> bool:
     return dim is not None and bool(dim.terms) and dim.const % math.gcd(*(c for _, c in dim.terms)) != 0
 
 
+def provably_above_one(size: Any) -> bool:
+    """True when ``size`` is more than 1 for every positive value of its symbols: a size that
+    cannot broadcast."""
+    return sign_of(add(size, 1, sign=-1)) == 1
+
+
 def unknown_positive() -> Dim:
     """A fresh symbol for a positive integer the code does not name (the product of unknown
     spatial sizes): equal to nothing else, yet ``64 * it`` is known to be a multiple of 64."""

@@ -42,6 +42,8 @@ RESHAPE = "reshape"  # the batch axis kept, the rest becomes ``target_shape``
 EMBEDDING = "embedding"  # a new last axis of ``out_param`` values
 RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``return_sequences``
 SEQUENCE = "sequence"  # checks the features on the last axis; out_param (× 2 if bidirectional) there
+ATTENTION = "attention"  # query, key and value checked on the last axis; (output, weights) returned
+TRANSFORMER = "transformer"  # every input checked against the model width; out: the last input's shape
 
 #: The argument names of a sliding window: kernel, stride, padding, dilation (None: no dilation).
 TORCH_WINDOW = ("kernel_size", "stride", "padding", "dilation")
@@ -94,6 +96,11 @@ class LayerSpec:
     #: Arguments whose effect on the output is not modelled: any value but this default makes
     #: the output unknown.
     unmodelled: Tuple[Tuple[str, Any], ...] = field(default=())
+    #: The signature of the layer's ``forward`` when it takes more than one tensor (attention's
+    #: query, key and value): calls are bound to it, and the flow reads the inputs by name.
+    forward: Tuple[Tuple[str, Any], ...] = field(default=())
+    #: An argument holding a layer the output goes through last (a transformer stack's ``norm``).
+    output_layer: Optional[str] = None
 
     @property
     def size_params(self) -> Tuple[str, ...]:

@@ -8,6 +8,7 @@ from typing import Any, Dict, Optional, Tuple
 from convlint.analysis.values import multiply
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
+    ATTENTION,
     POOL,
     BATCH_NORM,
     CHANNEL_NORM,
@@ -24,6 +25,7 @@ from convlint.frameworks.catalog import (
     RESAMPLE,
     SEQUENCE,
     SPATIAL,
+    TRANSFORMER,
     LayerSpec,
 )
 
@@ -142,6 +144,33 @@ _TRANSFORMER_LAYER = (
     ("layer_norm_eps", 1e-5), ("batch_first", False), ("norm_first", False), ("bias", True),
 ) + _FACTORY
 
+# The forward signatures of the layers that take several tensors.
+_ATTENTION_FORWARD = (
+    ("query", REQUIRED), ("key", REQUIRED), ("value", REQUIRED), ("key_padding_mask", None), ("need_weights", True),
+    ("attn_mask", None), ("average_attn_weights", True), ("is_causal", False),
+)
+_ENCODER_FORWARD = (("src", REQUIRED), ("mask", None), ("src_key_padding_mask", None), ("is_causal", None))
+_DECODER_FORWARD = (
+    ("tgt", REQUIRED), ("memory", REQUIRED), ("tgt_mask", None), ("memory_mask", None),
+    ("tgt_key_padding_mask", None), ("memory_key_padding_mask", None), ("tgt_is_causal", None),
+    ("memory_is_causal", False),
+)
+_TRANSFORMER_FORWARD = (
+    ("src", REQUIRED), ("tgt", REQUIRED), ("src_mask", None), ("tgt_mask", None), ("memory_mask", None),
+    ("src_key_padding_mask", None), ("tgt_key_padding_mask", None), ("memory_key_padding_mask", None),
+    ("src_is_causal", None), ("tgt_is_causal", None), ("memory_is_causal", False),
+)
+
+
+def _transformer(name: str, signature: Tuple[Tuple[str, Any], ...], forward: Tuple[Tuple[str, Any], ...],
+                 parameters: str, width: Optional[str] = "d_model") -> LayerSpec:
+    """A transformer layer or stack: its inputs checked against ``d_model`` (a stack's is its
+    layer's), the shape of ``tgt`` (or ``src``) out, through a stack's ``norm``."""
+    return LayerSpec(name, signature, TRANSFORMER, in_param=width, out_param=width, parameters=parameters,
+                     divisible=(("d_model", "nhead"),) if width else (), ranks=(2, 3), forward=forward,
+                     output_layer=None if width else "norm")
+
+
 _MAX_POOL = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
              ("return_indices", False), ("ceil_mode", False))
 _AVG_POOL = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
@@ -158,14 +187,14 @@ _LINEAR = {
         "LazyLinear", (("out_features", REQUIRED), ("bias", True)) + _FACTORY, LINEAR, None, None,
         "out_features", non_negative_params=("out_features",),
     ),
-    # How attention transforms its inputs is the subject of its own issue; its parameters are
-    # counted: in-projections (packed when kdim == vdim == embed_dim), out_proj, bias_k/bias_v.
+    # Parameters: in-projections (packed when kdim == vdim == embed_dim), out_proj, bias_k/bias_v.
     "MultiheadAttention": LayerSpec(
         "MultiheadAttention",
         (("embed_dim", REQUIRED), ("num_heads", REQUIRED), ("dropout", 0.0), ("bias", True),
          ("add_bias_kv", False), ("add_zero_attn", False), ("kdim", None), ("vdim", None),
          ("batch_first", False)) + _FACTORY,
-        OPAQUE, parameters="multihead_attention", divisible=(("embed_dim", "num_heads"),),
+        ATTENTION, in_param="embed_dim", out_param="embed_dim", parameters="multihead_attention",
+        divisible=(("embed_dim", "num_heads"),), ranks=(2, 3), forward=_ATTENTION_FORWARD,
     ),
     "Embedding": LayerSpec(
         "Embedding",
@@ -194,10 +223,25 @@ _LINEAR = {
                           parameters="lstm_cell", returns_state=True, ranks=(1, 2)),
     "GRUCell": LayerSpec("GRUCell", _CELL + _FACTORY, SEQUENCE, in_param="input_size", out_param="hidden_size",
                          parameters="gru_cell", ranks=(1, 2)),
-    "TransformerEncoderLayer": LayerSpec("TransformerEncoderLayer", _TRANSFORMER_LAYER, OPAQUE,
-                                         parameters="transformer_encoder_layer", divisible=(("d_model", "nhead"),)),
-    "TransformerDecoderLayer": LayerSpec("TransformerDecoderLayer", _TRANSFORMER_LAYER, OPAQUE,
-                                         parameters="transformer_decoder_layer", divisible=(("d_model", "nhead"),)),
+    "TransformerEncoderLayer": _transformer("TransformerEncoderLayer", _TRANSFORMER_LAYER, _ENCODER_FORWARD[:2]
+                                            + (("src_key_padding_mask", None), ("is_causal", False)),
+                                            "transformer_encoder_layer"),
+    "TransformerDecoderLayer": _transformer("TransformerDecoderLayer", _TRANSFORMER_LAYER, _DECODER_FORWARD[:6]
+                                            + (("tgt_is_causal", False), ("memory_is_causal", False)),
+                                            "transformer_decoder_layer"),
+    "TransformerEncoder": _transformer(
+        "TransformerEncoder", (("encoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None),
+                               ("enable_nested_tensor", True), ("mask_check", True)),
+        _ENCODER_FORWARD, "transformer_encoder", width=None),
+    "TransformerDecoder": _transformer(
+        "TransformerDecoder", (("decoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None)),
+        _DECODER_FORWARD, "transformer_decoder", width=None),
+    "Transformer": _transformer(
+        "Transformer", (("d_model", 512), ("nhead", 8), ("num_encoder_layers", 6), ("num_decoder_layers", 6),
+                        ("dim_feedforward", 2048), ("dropout", 0.1), ("activation", "relu"), ("custom_encoder", None),
+                        ("custom_decoder", None), ("layer_norm_eps", 1e-5), ("batch_first", False),
+                        ("norm_first", False), ("bias", True)) + _FACTORY,
+        _TRANSFORMER_FORWARD, "transformer"),
     "Bilinear": LayerSpec(
         "Bilinear",
         (("in1_features", REQUIRED), ("in2_features", REQUIRED), ("out_features", REQUIRED), ("bias", True))
@@ -316,6 +360,15 @@ OPERATION_SIGNATURES = {
     REARRANGE: (("pattern", REQUIRED), ("**axes_lengths", REQUIRED)),
 }
 
+MATMUL = "matmul"  # matmul(a, b), a @ b: PyTorch's matrix product, the batch axes broadcast
+BATCH_MATMUL = "bmm"  # bmm(a, b): a matrix product of two 3-D tensors
+MATRIX_MULTIPLY = "mm"  # mm(a, b): a matrix product of two 2-D tensors
+EINSUM = "einsum"  # einsum(equation, *operands) with a literal equation
+ATTENTION_FUNCTION = "attention"  # scaled_dot_product_attention(q, k, v): q's shape with v's last size
+
+#: The rank the operands of a matrix product must have (None: any from 1 up).
+MATRIX_RANKS = {MATMUL: None, BATCH_MATMUL: 3, MATRIX_MULTIPLY: 2}
+
 _ELEMENTWISE = (
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
     "mish", "sigmoid", "tanh", "hardswish", "hardsigmoid", "hardtanh", "softplus", "softsign", "logsigmoid",
@@ -327,7 +380,8 @@ _TENSOR_SAME_SHAPE = _ELEMENTWISE + (
     "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type_as",
     "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
 )
-_TENSOR_OTHER_SHAPE = ("max", "min", "narrow", "matmul", "bmm")
+_TENSOR_OTHER_SHAPE = ("max", "min", "narrow")
+_MATRIX_PRODUCTS = {"matmul": MATMUL, "bmm": BATCH_MATMUL, "mm": MATRIX_MULTIPLY}
 _AXES = {"permute": PERMUTE, "transpose": TRANSPOSE, "swapaxes": TRANSPOSE, "unsqueeze": UNSQUEEZE}
 #: Operations whose method and ``torch.`` function forms take the same arguments after the tensor.
 _REGROUPING = {"movedim": MOVEDIM, "moveaxis": MOVEDIM, "squeeze": SQUEEZE, "unflatten": UNFLATTEN,
@@ -352,6 +406,9 @@ FUNCTIONS = {
     **{f"torch.{name}_like": SAME_SHAPE for name in ("zeros", "ones", "randn", "rand", "empty")},
     **{f"torch.{name}": kind for name, kind in _REGROUPING.items()},
     "einops.rearrange": REARRANGE,
+    **{f"torch.{name}": kind for name, kind in _MATRIX_PRODUCTS.items()},
+    "torch.einsum": EINSUM,
+    "torch.nn.functional.scaled_dot_product_attention": ATTENTION_FUNCTION,
 }
 TENSOR_METHODS = {
     **{name: SAME_SHAPE for name in _TENSOR_SAME_SHAPE},
@@ -362,6 +419,7 @@ TENSOR_METHODS = {
     **_REGROUPING,
     "expand": EXPAND,
     "repeat": REPEAT,
+    **_MATRIX_PRODUCTS,
     "view": RESHAPE,
     "reshape": RESHAPE,
     "flatten": FLATTEN_FUNCTION,

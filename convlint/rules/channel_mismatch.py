@@ -6,22 +6,27 @@ from typing import Iterable
 
 from convlint.analysis.facts import FileFacts
 from convlint.analysis.values import provably_different
-from convlint.frameworks.catalog import CONV, LINEAR, SEQUENCE
+from convlint.frameworks.catalog import ATTENTION, CONV, LINEAR, SEQUENCE, TRANSFORMER
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin, provenance, received, subject
 from convlint.rules.repairs import literal_count
 
-_WHAT = {CONV: "input channels", LINEAR: "input features", SEQUENCE: "input features"}
+_WHAT = {CONV: "input channels", LINEAR: "input features", SEQUENCE: "input features", ATTENTION: "input features",
+         TRANSFORMER: "input features"}
+#: Layers whose output width is the argument checked: changing it is no repair.
+_NO_FIX = (ATTENTION, TRANSFORMER)
 
 
 class ChannelMismatch(Rule):
     """
     ## What it does
     Checks that every convolution receives as many channels as its `in_channels`, every
-    `Linear` as many features as its `in_features` and every `RNN`/`LSTM`/`GRU` (and cell) as
-    many as its `input_size`, following the tensor from the layer before it: through
-    `nn.Sequential`, `forward()`, helpers, loops and custom blocks (a bidirectional LSTM gives
-    two directions' worth of features).
+    `Linear` as many features as its `in_features`, every `RNN`/`LSTM`/`GRU` (and cell) as
+    many as its `input_size`, `MultiheadAttention` a query of `embed_dim`, a key of `kdim` and
+    a value of `vdim` features, and the transformer layers inputs of `d_model` features,
+    following the tensor from the layer before it: through `nn.Sequential`, `forward()`,
+    helpers, loops and custom blocks (a bidirectional LSTM gives two directions' worth of
+    features; attention gives `embed_dim`).
 
     ## Why is this bad?
     PyTorch only finds out when the first batch goes through the model, after the data has
@@ -91,10 +96,11 @@ class ChannelMismatch(Rule):
             kind = flow.consumer.spec.kind
             if kind not in _WHAT or not provably_different(flow.expected, flow.received):
                 continue
+            which = f" ({flow.parameter})" if flow.parameter != flow.consumer.spec.in_param else ""
             message = (
-                f"{subject(facts, flow.consumer, flow.anchor)} expects {flow.expected} {_WHAT[kind]} but receives "
+                f"{subject(facts, flow.consumer, flow.anchor)} expects {flow.expected} {_WHAT[kind]}{which} but receives "
                 f"{received(flow.received, flow.note)}"
                 f"{origin(facts, flow.producer)}"
                 f"{provenance(facts, flow.consumer, flow.anchor, flow.context)}"
             )
-            yield Finding(flow.anchor, message, literal_count(facts, flow))
+            yield Finding(flow.anchor, message, None if kind in _NO_FIX else literal_count(facts, flow))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 from convlint.analysis.facts import FileFacts, OperandsFact
-from convlint.analysis.values import add, provably_different, sign_of
+from convlint.analysis.values import provably_above_one, provably_different
 from convlint.rules.base import Finding, Rule
 from convlint.rules.messages import origin
 
@@ -92,10 +92,6 @@ class ConcatMismatch(Rule):
                 ))
 
 
-def _above_one(size: Any) -> bool:
-    return sign_of(add(size, 1, sign=-1)) == 1
-
-
 class ElementwiseMismatch(Rule):
     """
     ## What it does
@@ -158,7 +154,7 @@ class ElementwiseMismatch(Rule):
             if fact.operation in _JOINS or len(fact.sizes) != 2:
                 continue
             left, right = fact.sizes
-            if _above_one(left) and _above_one(right) and provably_different(left, right):
+            if provably_above_one(left) and provably_above_one(right) and provably_different(left, right):
                 yield Finding(fact.anchor, (
                     f"`{fact.operation}` of tensors whose sizes differ on {_axis_name(fact.axis)} and cannot "
                     f"broadcast: {_operands(facts, fact)}"
