@@ -41,6 +41,9 @@ RESHAPE = "reshape"  # the batch axis kept, the rest becomes ``target_shape``
 EMBEDDING = "embedding"  # a new last axis of ``out_param`` values
 RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``return_sequences``
 SEQUENCE = "sequence"  # checks the features on the last axis; out_param (× 2 if bidirectional) there
+BIDIRECTIONAL = "bidirectional"  # Keras: the wrapped recurrent layer run both ways, outputs merged
+TIME_DISTRIBUTED = "time_distributed"  # Keras: the wrapped layer applied to each step of axis 1
+MULTI_HEAD_ATTENTION = "multi_head_attention"  # Keras: query, value (and key) in; the query's shape out
 
 #: The argument names of a sliding window: kernel, stride, padding, dilation (None: no dilation).
 TORCH_WINDOW = ("kernel_size", "stride", "padding", "dilation")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from convlint.frameworks.catalog import (
+    BIDIRECTIONAL,
     CONCATENATE,
     CONV,
     EMBEDDING,
@@ -24,6 +25,7 @@ from convlint.frameworks.catalog import (
     KEYWORD_ONLY,
     LINEAR,
     MERGE,
+    MULTI_HEAD_ATTENTION,
     OPAQUE,
     PASS_THROUGH,
     POOL,
@@ -31,6 +33,7 @@ from convlint.frameworks.catalog import (
     REQUIRED,
     RESHAPE,
     SPATIAL,
+    TIME_DISTRIBUTED,
     LayerSpec,
 )
 
@@ -137,11 +140,30 @@ _OTHERS: Dict[str, LayerSpec] = {
                  built_on_call=True),
     "SimpleRNN": _spec("SimpleRNN", _RECURRENT + (("use_bias", True),) + _RETURNS, RECURRENT, out_param="units",
                        positive_params=("units",), parameters="keras_simple_rnn", ranks=(3,), built_on_call=True),
+    # Bidirectional builds two copies of the layer it wraps (one per direction) for its own input;
+    # the instance passed in is never built. TimeDistributed builds that instance for one step.
+    "Bidirectional": _spec("Bidirectional", (("layer", REQUIRED), ("merge_mode", "concat"), ("weights", None),
+                                             ("backward_layer", None)), BIDIRECTIONAL,
+                           parameters="keras_bidirectional", built_on_call=True),
+    "TimeDistributed": _spec("TimeDistributed", (("layer", REQUIRED),), TIME_DISTRIBUTED,
+                             parameters="keras_time_distributed", built_on_call=True),
+    # Called as ``mha(query, value, key=None)``; built from the three shapes (``Layer.built_with``).
+    "MultiHeadAttention": _spec("MultiHeadAttention", (
+        ("num_heads", REQUIRED), ("key_dim", REQUIRED), ("value_dim", None), ("dropout", 0.0), ("use_bias", True),
+        ("output_shape", None), ("attention_axes", None), KEYWORD_ONLY, ("use_gate", False)),
+        MULTI_HEAD_ATTENTION, positive_params=("num_heads", "key_dim"), parameters="keras_multi_head_attention",
+        built_on_call=True),
     # Keras's PReLU learns a slope per input element (minus shared axes): counted from the input.
     "PReLU": _spec("PReLU", (("alpha_initializer", "Zeros"), ("alpha_regularizer", None),
                              ("alpha_constraint", None), ("shared_axes", None)), PASS_THROUGH,
                    parameters="keras_prelu", built_on_call=True),
 }
+
+#: The states a recurrent layer built with ``return_state=True`` returns after its output.
+RECURRENT_STATES: Dict[str, int] = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
+
+#: Arguments of a layer's call that are never tensors.
+CALL_FLAGS = frozenset({"training", "return_attention_scores", "use_causal_mask"})
 
 #: Layers whose output has the shape of their input and that hold no weights.
 _PASS_THROUGH_NAMES = (
