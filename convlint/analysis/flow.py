@@ -39,6 +39,7 @@ from convlint.frameworks.catalog import (
     INPUT,
     LAYER_NORM,
     LINEAR,
+    MULTI_HEAD_ATTENTION,
     PASS_THROUGH,
     RECURRENT,
     RESHAPE,
@@ -618,11 +619,15 @@ def placeholder(shape: Any) -> Tensor:
 
 def weights_axis(layer: Layer) -> Optional[int]:
     """The axis whose size a layer built on its first input (Keras, Flax) sizes its weights by:
-    the features of a dense layer, the channels of a convolution."""
+    the features of a dense, recurrent or attention layer, the channels of a convolution, the
+    wrapped layer's for a Keras wrapper."""
     if not layer.spec.built_on_call:
         return None
-    if layer.spec.kind == LINEAR:
+    if layer.spec.kind in (LINEAR, RECURRENT, MULTI_HEAD_ATTENTION):
         return -1
+    if layer.spec.kind in (BIDIRECTIONAL, TIME_DISTRIBUTED):
+        inner = layer.argument("layer")
+        return weights_axis(inner) if isinstance(inner, Layer) else None
     rank = spatial_rank(layer)
     axes = image_axes(layer, rank) if rank else None
     return axes[0] if axes is not None else None
@@ -712,10 +717,11 @@ def _time_distributed(layer: Layer, tensor: Tensor) -> Outcome:
                   rank_certain=output.rank_certain), list(checks)
 
 
-def attention_output(layer: Layer, query: Tensor) -> Tensor:
-    """Keras's ``MultiHeadAttention``: the query's shape, whose last axis becomes
-    ``output_shape`` when that is given (an int, or a tuple of the last axes)."""
-    shape = layer.argument("output_shape")
+def attention_output(layer: Layer, query: Tensor, width: Any = None) -> Tensor:
+    """Keras's attention: the query's shape, whose last axis becomes ``width`` (``Attention``:
+    the value's), or ``MultiHeadAttention``'s ``output_shape`` when that is given (an int, or a
+    tuple of the last axes)."""
+    shape = layer.arguments.get("output_shape", width)
     if isinstance(shape, ListValue) and shape.complete:
         shape = tuple(shape.items)
     if shape is None or shape == 0 or shape == ():

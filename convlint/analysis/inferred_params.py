@@ -214,6 +214,28 @@ def _multi_head_attention(layer: Layer) -> Count:
     return Count(weights + biases, f"{shown} = {weights + biases:,}")
 
 
+def _attention(layer: Layer) -> Count:
+    """Keras's ``Attention``: a scalar scale with ``use_scale``, and a scalar weight for
+    ``score_mode="concat"``; created when it is built."""
+    scale, mode = layer.argument("use_scale"), layer.argument("score_mode")
+    if layer.built_with is None:
+        return NOT_BUILT
+    if scale not in (True, False) or mode not in ("dot", "concat"):
+        return Count(None, "use_scale or score_mode not known")
+    names = [name for name, on in (("a scale", scale), ("a concat score weight", mode == "concat")) if on]
+    return Count(len(names), " + ".join(names) + f" = {len(names)}" if names else "no parameters")
+
+
+def _additive_attention(layer: Layer) -> Count:
+    """Keras's ``AdditiveAttention``: with ``use_scale``, a scale per feature of the query."""
+    scale, features = layer.argument("use_scale"), _input_size(layer, -1)
+    if scale is False:
+        return Count(0, "no parameters (use_scale=False)")
+    if scale is not True:
+        return Count(None, "use_scale not known")
+    return NOT_BUILT if features is None else Count(features, f"{features} scales = {features:,}")
+
+
 def _output_width(shape: object, query: Optional[int]) -> Optional[int]:
     """The number of values ``MultiHeadAttention``'s output projection makes per position."""
     if isinstance(shape, ListValue) and shape.complete:
@@ -254,6 +276,8 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "keras_bidirectional": _bidirectional,
     "keras_time_distributed": _wrapped,
     "keras_multi_head_attention": _multi_head_attention,
+    "keras_attention": _attention,
+    "keras_additive_attention": _additive_attention,
     "flax_conv": lambda layer: _conv(layer, groups_name="feature_group_count"),
     "flax_conv_transpose": _conv_transpose,
     "flax_dense": _dense,

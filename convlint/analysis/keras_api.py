@@ -30,7 +30,7 @@ from convlint.analysis.objects import (
 )
 from convlint.analysis.values import UNKNOWN, as_dim
 from convlint.frameworks import keras as keras_catalog
-from convlint.frameworks.catalog import CONCATENATE, MULTI_HEAD_ATTENTION
+from convlint.frameworks.catalog import ATTENTION, CONCATENATE, MULTI_HEAD_ATTENTION
 
 #: What ``call_keras`` returns for a name that is not a Keras model-building call.
 NOT_KERAS = object()
@@ -113,6 +113,8 @@ class KerasSupport:
         inputs = self._call_inputs(args)
         if layer.spec.kind == MULTI_HEAD_ATTENTION:
             return self._multi_head_attention(layer, args, inputs)
+        if layer.spec.kind == ATTENTION:
+            return self._attention(layer, args, inputs)
         tensor = args.positional[0] if args.positional and isinstance(args.positional[0], Tensor) else UNKNOWN_TENSOR
         output = self.apply_layer(layer, tensor)  # type: ignore[attr-defined]
         outputs = flow.keras_outputs(layer, tensor)
@@ -150,6 +152,7 @@ class KerasSupport:
         for role, tensor in (("query", query), ("value", value), ("key", key)):
             if isinstance(tensor, Tensor):
                 layer.note_input(tensor, None if role == "query" else role)
+                self._check_defined(layer, tensor)  # type: ignore[attr-defined]
         scores = args.keywords.get("return_attention_scores", False)
         if not isinstance(query, Tensor) or not isinstance(value, Tensor) or scores not in (True, False):
             return UNKNOWN
@@ -159,6 +162,24 @@ class KerasSupport:
         if not scores:
             return output
         return output, self.record_keras_call(layer, inputs, flow.attention_scores(layer, query, value))
+
+    def _attention(self, layer: Layer, args: Arguments, inputs: Tuple[Tensor, ...]) -> Any:
+        """``Attention()([query, value])`` (or ``[query, value, key]``): the query's steps with
+        the value's features, and with ``return_attention_scores=True`` the scores (N, T_query,
+        T_value)."""
+        given = args.positional[0] if args.positional else args.keywords.get("inputs", UNKNOWN)
+        tensors = self._tensors(given) if not isinstance(given, Tensor) else None
+        scores = args.keywords.get("return_attention_scores", False)
+        if tensors is None or len(tensors) not in (2, 3) or scores not in (True, False):
+            return UNKNOWN
+        query, value = tensors[:2]
+        layer.note_input(query)
+        output = self.record_keras_call(layer, inputs, flow.attention_output(layer, query, value.axis(-1)))
+        if not scores:
+            return output
+        steps = (query.axis(0), query.axis(1), value.axis(1)) if query.rank == 3 and value.rank == 3 else None
+        weights = Tensor(3, steps, layer, rank_certain=query.rank_certain) if steps else UNKNOWN_TENSOR
+        return output, self.record_keras_call(layer, inputs, weights)
 
     def sequential_input(self, index: int, child: Any, tensor: Tensor) -> Tensor:
         """What a Sequential's ``index``-th child receives: a ``keras.Input`` among the children

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from convlint.frameworks.catalog import (
+    ATTENTION,
     BIDIRECTIONAL,
     CONCATENATE,
     CONV,
@@ -153,6 +154,11 @@ _OTHERS: Dict[str, LayerSpec] = {
         ("output_shape", None), ("attention_axes", None), KEYWORD_ONLY, ("use_gate", False)),
         MULTI_HEAD_ATTENTION, positive_params=("num_heads", "key_dim"), parameters="keras_multi_head_attention",
         built_on_call=True),
+    # Called on [query, value] or [query, value, key]; a scalar scale (or one per query feature).
+    "Attention": _spec("Attention", (("use_scale", False), ("score_mode", "dot"), ("dropout", 0.0)), ATTENTION,
+                       parameters="keras_attention", built_on_call=True),
+    "AdditiveAttention": _spec("AdditiveAttention", (("use_scale", True), ("dropout", 0.0)), ATTENTION,
+                               parameters="keras_additive_attention", built_on_call=True),
     # Keras's PReLU learns a slope per input element (minus shared axes): counted from the input.
     "PReLU": _spec("PReLU", (("alpha_initializer", "Zeros"), ("alpha_regularizer", None),
                              ("alpha_constraint", None), ("shared_axes", None)), PASS_THROUGH,
