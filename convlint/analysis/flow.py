@@ -41,7 +41,9 @@ from convlint.frameworks.catalog import (
     LINEAR,
     MULTI_HEAD_ATTENTION,
     PASS_THROUGH,
+    PERMUTE,
     RECURRENT,
+    REPEAT_VECTOR,
     RESHAPE,
     SEQUENCE,
     SPATIAL,
@@ -717,6 +719,25 @@ def _time_distributed(layer: Layer, tensor: Tensor) -> Outcome:
                   rank_certain=output.rank_certain), list(checks)
 
 
+def _repeat_vector(layer: Layer, tensor: Tensor) -> Outcome:
+    """Keras's ``RepeatVector(n)``: (N, F) to (N, n, F)."""
+    if tensor.rank != 2:
+        return Tensor(None, ()), []
+    return Tensor(3, (tensor.dims[0], layer.argument("n"), tensor.dims[1]), tensor.origin,
+                  rank_certain=tensor.rank_certain), []
+
+
+def _permute(layer: Layer, tensor: Tensor) -> Outcome:
+    """Keras's ``Permute(dims)``: the batch axis stays first, the others follow ``dims``
+    (counted from 1)."""
+    dims = layer.argument("dims")
+    if isinstance(dims, ListValue) and dims.complete:
+        dims = tuple(dims.items)
+    if not isinstance(dims, tuple) or not all(type(axis) is int and axis > 0 for axis in dims):
+        return Tensor(None, ()), []
+    return permute(tensor, (0,) + dims), []
+
+
 def attention_output(layer: Layer, query: Tensor, width: Any = None) -> Tensor:
     """Keras's attention: the query's shape, whose last axis becomes ``width`` (``Attention``:
     the value's), or ``MultiHeadAttention``'s ``output_shape`` when that is given (an int, or a
@@ -787,6 +808,8 @@ _BY_KIND = {
     RECURRENT: _single_output,
     BIDIRECTIONAL: _single_output,
     TIME_DISTRIBUTED: _time_distributed,
+    REPEAT_VECTOR: _repeat_vector,
+    PERMUTE: _permute,
     RESAMPLE: _resample,
     PIXEL_SHUFFLE: _pixel_shuffle,
     PIXEL_UNSHUFFLE: _pixel_unshuffle,

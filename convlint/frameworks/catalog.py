@@ -43,6 +43,8 @@ RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``r
 SEQUENCE = "sequence"  # checks the features on the last axis; out_param (× 2 if bidirectional) there
 BIDIRECTIONAL = "bidirectional"  # Keras: the wrapped recurrent layer run both ways, outputs merged
 TIME_DISTRIBUTED = "time_distributed"  # Keras: the wrapped layer applied to each step of axis 1
+REPEAT_VECTOR = "repeat_vector"  # Keras: (N, F) to (N, n, F)
+PERMUTE = "permute"  # Keras: the axes after the batch in the order ``dims`` gives (counted from 1)
 ATTENTION = "attention"  # Keras: called on [query, value(, key)]; the query's steps, the value's features out
 MULTI_HEAD_ATTENTION = "multi_head_attention"  # Keras: query, value (and key) in; the query's shape out
 
