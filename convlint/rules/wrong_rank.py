@@ -59,6 +59,10 @@ class WrongRank(Rule):
         "from keras import layers\n"
         "model = keras.Sequential([keras.Input(shape=(100, 12)), layers.Bidirectional(layers.LSTM(32)),\n"
         "                          layers.Bidirectional(layers.LSTM(16))])  # error: CL105\n",
+        "import keras\n"
+        "from keras import layers\n"
+        "model = keras.Sequential([keras.Input(shape=(32, 32, 3)),\n"
+        "                          layers.TimeDistributed(layers.Conv2D(8, 3))])  # error: CL105\n",
     )
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
