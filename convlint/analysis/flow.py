@@ -742,7 +742,9 @@ def attention_output(layer: Layer, query: Tensor, width: Any = None) -> Tensor:
     """Keras's attention: the query's shape, whose last axis becomes ``width`` (``Attention``:
     the value's), or ``MultiHeadAttention``'s ``output_shape`` when that is given (an int, or a
     tuple of the last axes)."""
-    shape = layer.arguments.get("output_shape", width)
+    if width is not None:
+        return _with_axis(query, -1, width, layer)
+    shape = layer.argument("output_shape")
     if isinstance(shape, ListValue) and shape.complete:
         shape = tuple(shape.items)
     if shape is None or shape == 0 or shape == ():

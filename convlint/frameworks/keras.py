@@ -154,7 +154,7 @@ _OTHERS: Dict[str, LayerSpec] = {
     "MultiHeadAttention": _spec("MultiHeadAttention", (
         ("num_heads", REQUIRED), ("key_dim", REQUIRED), ("value_dim", None), ("dropout", 0.0), ("use_bias", True),
         ("output_shape", None), ("attention_axes", None), KEYWORD_ONLY, ("use_gate", False)),
-        MULTI_HEAD_ATTENTION, positive_params=("num_heads", "key_dim"), parameters="keras_multi_head_attention",
+        MULTI_HEAD_ATTENTION, positive_params=("num_heads", "key_dim", "value_dim"), parameters="keras_multi_head_attention",
         built_on_call=True),
     "RepeatVector": _spec("RepeatVector", (("n", REQUIRED),), REPEAT_VECTOR, parameters="none", ranks=(2,)),
     "Permute": _spec("Permute", (("dims", REQUIRED),), PERMUTE, parameters="none"),
@@ -171,6 +171,10 @@ _OTHERS: Dict[str, LayerSpec] = {
 
 #: The states a recurrent layer built with ``return_state=True`` returns after its output.
 RECURRENT_STATES: Dict[str, int] = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
+
+#: The arguments of a Keras wrapper that hold a layer it builds and owns itself (not a copy):
+#: Keras counts that layer's weights once, in the wrapper, even when the model uses it elsewhere.
+OWNED_LAYERS: Dict[str, Tuple[str, ...]] = {"TimeDistributed": ("layer",), "Bidirectional": ("backward_layer",)}
 
 #: Arguments of a layer's call that are never tensors.
 CALL_FLAGS = frozenset({"training", "return_attention_scores", "use_causal_mask"})
