@@ -33,6 +33,7 @@ from convlint.frameworks.catalog import (
     BATCH_NORM,
     CHANNEL_NORM,
     CONV,
+    CONV_RECURRENT,
     EMBEDDING,
     FLATTEN,
     GLOBAL_POOL,
@@ -657,20 +658,27 @@ def _embedding(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
 
 
 def keras_outputs(layer: Layer, tensor: Tensor) -> Optional[List[Tensor]]:
-    """What calling a Keras recurrent layer (or a ``Bidirectional`` one) returns, as a list:
+    """What calling a Keras recurrent layer (``LSTM``, ``ConvLSTM2D`` ..., or a ``Bidirectional``
+    one) returns, as a list:
     its output, then its states when built with ``return_state=True``; None when not known."""
     if layer.spec.kind == BIDIRECTIONAL:
         return _bidirectional_outputs(layer, tensor)
-    if layer.spec.kind != RECURRENT:
-        return None
     sequences, state = layer.arguments.get("return_sequences", False), layer.arguments.get("return_state", False)
     states = RECURRENT_STATES.get(layer.spec.name) if state is True else 0
-    if tensor.rank != 3 or sequences not in (True, False) or states is None:
+    if sequences not in (True, False) or states is None:
         return None
-    units = layer.argument(layer.spec.out_param)
-    dims = tensor.dims[:2] + (units,) if sequences else (tensor.dims[0], units)
-    last = Tensor(2, (tensor.dims[0], units), layer, rank_certain=tensor.rank_certain)
-    return [Tensor(len(dims), dims, layer, rank_certain=tensor.rank_certain)] + [last] * states
+    if layer.spec.kind == RECURRENT and tensor.rank == 3:
+        last = Tensor(2, (tensor.dims[0], layer.argument(layer.spec.out_param)), layer)
+    elif layer.spec.kind == CONV_RECURRENT and tensor.rank == (spatial_rank(layer) or 0) + 3:
+        last = _conv(layer, Tensor(tensor.rank - 1, tensor.dims[:1] + tensor.dims[2:]))[0]
+    else:
+        return None
+    if last.rank is None:
+        return None
+    last = replace(last, rank_certain=tensor.rank_certain)
+    every = Tensor(last.rank + 1, last.dims[:1] + tensor.dims[1:2] + last.dims[1:], layer,
+                   rank_certain=tensor.rank_certain)
+    return [every if sequences else last] + [last] * states
 
 
 def _bidirectional_outputs(layer: Layer, tensor: Tensor) -> Optional[List[Tensor]]:
@@ -808,6 +816,7 @@ _BY_KIND = {
     RESHAPE: _reshape,
     EMBEDDING: _embedding,
     RECURRENT: _single_output,
+    CONV_RECURRENT: _single_output,
     BIDIRECTIONAL: _single_output,
     TIME_DISTRIBUTED: _time_distributed,
     REPEAT_VECTOR: _repeat_vector,

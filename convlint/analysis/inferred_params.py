@@ -24,13 +24,13 @@ def _input_size(layer: Layer, axis: int) -> Optional[int]:
     return known_int(built.axis(axis))
 
 
-def _channels(layer: Layer) -> Optional[int]:
+def _channels(layer: Layer, steps: int = 0) -> Optional[int]:
     """The input channels of an image layer built on images of its rank (Flax takes any number
-    of leading batch axes)."""
+    of leading batch axes; a Keras ConvLSTM a time axis after the batch: ``steps=1``)."""
     rank, axis, built = flow.spatial_rank(layer), flow.weights_axis(layer), layer.built_with
     if rank is None or axis is None or built is None or built.rank is None:
         return None
-    if built.rank != rank + 2 and not (layer.spec.framework == "flax" and built.rank > rank + 1):
+    if built.rank != rank + 2 + steps and not (layer.spec.framework == "flax" and built.rank > rank + 1):
         return None
     return _input_size(layer, axis)
 
@@ -88,6 +88,16 @@ def _separable(layer: Layer) -> Count:
     pointwise = cin * multiplier * filters
     return _bias(layer, depthwise + pointwise, f"{kernel[1]}·{cin}·{multiplier} + {cin * multiplier}·{filters}",
                  filters)
+
+
+def _conv_lstm(layer: Layer) -> Count:
+    """Keras's ConvLSTM: for each of 4 gates, a kernel over the input's channels and one over
+    the state's ``filters``, and a bias."""
+    cin, kernel, filters = _channels(layer, steps=1), _kernel(layer), known_int(layer.argument("filters"))
+    if cin is None or kernel is None or filters is None:
+        return NOT_BUILT if cin is None else Count(None, "filters or kernel_size not known")
+    return _bias(layer, 4 * filters * _area(kernel[0]) * (cin + filters),
+                 f"4·{filters}·{kernel[1]}·({cin}+{filters})", 4 * filters)
 
 
 def _dense(layer: Layer) -> Count:
@@ -273,6 +283,7 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "keras_gru": _recurrent(3, _gru_biases),
     "keras_simple_rnn": _recurrent(1, lambda layer: 1),
     "keras_prelu": _prelu,
+    "keras_conv_lstm": _conv_lstm,
     "keras_bidirectional": _bidirectional,
     "keras_time_distributed": _wrapped,
     "keras_multi_head_attention": _multi_head_attention,

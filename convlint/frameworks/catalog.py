@@ -41,6 +41,7 @@ RESHAPE = "reshape"  # the batch axis kept, the rest becomes ``target_shape``
 EMBEDDING = "embedding"  # a new last axis of ``out_param`` values
 RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``return_sequences``
 SEQUENCE = "sequence"  # checks the features on the last axis; out_param (× 2 if bidirectional) there
+CONV_RECURRENT = "conv_recurrent"  # Keras ConvLSTM: a convolution on each step, a recurrence over the steps
 BIDIRECTIONAL = "bidirectional"  # Keras: the wrapped recurrent layer run both ways, outputs merged
 TIME_DISTRIBUTED = "time_distributed"  # Keras: the wrapped layer applied to each step of axis 1
 REPEAT_VECTOR = "repeat_vector"  # Keras: (N, F) to (N, n, F)

@@ -19,6 +19,7 @@ from convlint.frameworks.catalog import (
     BIDIRECTIONAL,
     CONCATENATE,
     CONV,
+    CONV_RECURRENT,
     EMBEDDING,
     FLATTEN,
     GLOBAL_POOL,
@@ -95,6 +96,15 @@ def _conv_family() -> Dict[str, LayerSpec]:
                 parameters="keras_separable_conv", ranks=ranks, channels_last=True, window=_CONV_WINDOW,
                 built_on_call=True,
             )
+        specs[f"ConvLSTM{rank}D"] = _spec(
+            f"ConvLSTM{rank}D",
+            (("filters", REQUIRED), ("kernel_size", REQUIRED)) + window
+            + (("data_format", None), ("dilation_rate", 1), ("activation", "tanh"),
+               ("recurrent_activation", "sigmoid"), ("use_bias", True)) + _RETURNS,
+            CONV_RECURRENT, spatial_rank=rank, out_param="filters", positive_params=_CONV_POSITIVE[:-1],
+            parameters="keras_conv_lstm", ranks=(rank + 3,), channels_last=True, window=_CONV_WINDOW,
+            built_on_call=True,
+        )
         pool = (("pool_size", 2), ("strides", None), ("padding", "valid"), ("data_format", None))
         for name in (f"MaxPooling{rank}D", f"AveragePooling{rank}D"):
             specs[name] = _spec(name, pool, POOL, spatial_rank=rank, parameters="none", ranks=ranks,
@@ -170,7 +180,8 @@ _OTHERS: Dict[str, LayerSpec] = {
 }
 
 #: The states a recurrent layer built with ``return_state=True`` returns after its output.
-RECURRENT_STATES: Dict[str, int] = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
+RECURRENT_STATES: Dict[str, int] = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1, "ConvLSTM1D": 2, "ConvLSTM2D": 2,
+                                    "ConvLSTM3D": 2}
 
 #: The arguments of a Keras wrapper that hold a layer it builds and owns itself (not a copy):
 #: Keras counts that layer's weights once, in the wrapper, even when the model uses it elsewhere.
