@@ -149,14 +149,15 @@ def test_a_call_argument_it_cannot_see_leaves_the_functional_model_without_total
 
 
 def test_wrapped_layers_it_does_not_know_are_silent(tmp_path: Path) -> None:
-    """A Bidirectional ConvLSTM2D takes 5-D input: the ranks come from the wrapped layer, and a
-    layer convlint does not know accepts any."""
+    """A Bidirectional layer takes the ranks of the layer it wraps: one convlint does not know
+    (a recurrent layer of another package, which may take 5-D clips) accepts any."""
     check(tmp_path, """
         import keras
         from keras import layers
+        from video_layers import ConvGRU2D
         def build(mode):
             clips = keras.Input(shape=(8, 32, 32, 3))
-            a = layers.Bidirectional(layers.ConvLSTM2D(4, 3, return_sequences=True))(clips)
+            a = layers.Bidirectional(ConvGRU2D(4, 3, return_sequences=True))(clips)
             b = layers.Bidirectional(layers.LSTM(4), merge_mode=mode)(layers.Reshape((8, -1))(clips))
             return keras.Model(clips, [a, layers.add([b, layers.Dense(3)(b)])])
     """)
