@@ -118,3 +118,60 @@ def test_an_unbuilt_sequential_has_no_total(tmp_path: Path) -> None:
         model = keras.Sequential([layers.Dense(8), layers.Dense(2)])
     """, "model")
     assert count.total is None
+
+
+def test_a_layer_time_distributed_and_used_alone_has_no_total(tmp_path: Path) -> None:
+    """Keras counts the weights of the layer a TimeDistributed holds once; adding the wrapper's
+    count to the layer's own would count them twice."""
+    count = _total(tmp_path, """
+        import keras
+        from keras import layers
+        def build():
+            x = keras.Input(shape=(6, 5))
+            dense = layers.Dense(5)
+            return keras.Model(x, layers.TimeDistributed(dense)(dense(x)))
+    """, "build()")
+    assert count.total is None
+    assert count.known == 5 * 5 + 5
+
+
+def test_a_call_argument_it_cannot_see_leaves_the_functional_model_without_total(tmp_path: Path) -> None:
+    """``initial_state=`` may carry tensors made by layers on no other path to the output."""
+    count = _total(tmp_path, """
+        import keras
+        from keras import layers
+        def build(states):
+            x = keras.Input(shape=(6, 5))
+            return keras.Model(x, layers.LSTM(4)(x, initial_state=states))
+    """, "build(unknown_states)")
+    assert count.total is None
+    assert count.known == 4 * 4 * (5 + 4) + 4 * 4  # the LSTM itself is counted
+
+
+def test_wrapped_layers_it_does_not_know_are_silent(tmp_path: Path) -> None:
+    """A Bidirectional layer takes the ranks of the layer it wraps: one convlint does not know
+    (a recurrent layer of another package, which may take 5-D clips) accepts any."""
+    check(tmp_path, """
+        import keras
+        from keras import layers
+        from video_layers import ConvGRU2D
+        def build(mode):
+            clips = keras.Input(shape=(8, 32, 32, 3))
+            a = layers.Bidirectional(ConvGRU2D(4, 3, return_sequences=True))(clips)
+            b = layers.Bidirectional(layers.LSTM(4), merge_mode=mode)(layers.Reshape((8, -1))(clips))
+            return keras.Model(clips, [a, layers.add([b, layers.Dense(3)(b)])])
+    """)
+
+
+def test_directions_of_different_widths_give_an_unknown_width(tmp_path: Path) -> None:
+    """Keras's symbolic shape doubles the forward layer's width, its real output does not: a
+    backward layer of another width makes the width unknown, and nothing after it is checked."""
+    check(tmp_path, """
+        import keras
+        from keras import layers
+        def build():
+            x = keras.Input(shape=(6, 5))
+            y = layers.Bidirectional(layers.LSTM(4, return_sequences=True),
+                                     backward_layer=layers.LSTM(6, return_sequences=True, go_backwards=True))(x)
+            return keras.Model(x, layers.add([y, layers.Dense(8)(x)]))
+    """)

@@ -12,6 +12,7 @@ keras is imported unconditionally: there is no skip when it is missing, on purpo
 from __future__ import annotations
 
 import os
+import random
 import warnings
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -67,3 +68,60 @@ def test_parameter_counts_are_keras_own(oracle):
     ours = sorted(row.count.params for row in count.rows if row.count.params)
     theirs = sorted(layer.count_params() for layer in model.layers if layer.count_params())
     assert ours == theirs, [(row.path, row.type_name, row.count.formula) for row in count.rows]
+
+
+def _sequence_model(seed: int) -> str:
+    """A random functional model of Keras's sequence layers, valid by construction: recurrent
+    layers (plain or Bidirectional, every merge mode), MultiHeadAttention (self or cross, with
+    value_dim, output_shape, use_bias), Attention, TimeDistributed, Conv1D, LayerNormalization."""
+    pick = random.Random(seed)
+    lines = ["import keras", "from keras import layers", "def build():",
+             f"    x = inputs = keras.Input(shape=({pick.randint(3, 12)}, {pick.randint(2, 20)}))"]
+    steps = True
+    for _ in range(pick.randint(2, 6)):
+        kind = pick.choice(["rnn", "bidirectional", "mha", "attention", "time", "conv", "norm"]) if steps else "dense"
+        if kind in ("rnn", "bidirectional"):
+            name = pick.choice(["LSTM", "GRU", "SimpleRNN"])
+            steps = pick.random() < 0.7
+            options = ", reset_after=False" if name == "GRU" and pick.random() < 0.3 else ""
+            options += ", use_bias=False" if pick.random() < 0.2 else ""
+            layer = f"layers.{name}({pick.randint(1, 16)}, return_sequences={steps}{options})"
+            if kind == "bidirectional":
+                mode = pick.choice(["concat", "sum", "mul", "ave"])
+                layer = f"layers.Bidirectional({layer}, merge_mode={mode!r})"
+            lines.append(f"    x = {layer}(x)")
+        elif kind == "mha":
+            options = f"{pick.randint(1, 4)}, {pick.randint(1, 8)}"
+            options += f", value_dim={pick.randint(1, 8)}" if pick.random() < 0.4 else ""
+            options += f", output_shape={pick.randint(1, 10)}" if pick.random() < 0.3 else ""
+            options += ", use_bias=False" if pick.random() < 0.3 else ""
+            lines.append(f"    memory = layers.Dense({pick.randint(1, 9)})(x)" if pick.random() < 0.5 else "    memory = x")
+            lines.append(f"    x = layers.MultiHeadAttention({options})(x, memory)")
+        elif kind == "attention":
+            lines.append(f"    v = layers.Dense({pick.randint(1, 9)})(x)")
+            lines.append(f"    x = layers.{pick.choice(['Attention', 'AdditiveAttention'])}()([v, v])")
+        elif kind == "time":
+            lines.append(f"    x = layers.TimeDistributed(layers.Dense({pick.randint(1, 12)}))(x)")
+        elif kind == "conv":
+            lines.append(f"    x = layers.Conv1D({pick.randint(1, 12)}, 1, padding='same')(x)")
+        elif kind == "norm":
+            lines.append("    x = layers.LayerNormalization()(x)")
+        else:
+            lines.append(f"    x = layers.Dense({pick.randint(1, 9)})(x)")
+    return "\n".join(lines + ["    return keras.Model(inputs, x)"]) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_sequence_models_are_counted_as_keras_counts_them(tmp_path, seed):
+    source = _sequence_model(seed)
+    path = tmp_path / "model.py"
+    path.write_text(source)
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(source, str(path), "exec"), namespace)
+        model = namespace["build"]()
+    [summary] = summarize(Project([tmp_path]), path, expression="build()")
+    assert summary.count.total == model.count_params(), (source, summary.count.unresolved)
+    ours = sorted(row.count.params for row in summary.count.rows if row.count.params)
+    assert ours == sorted(layer.count_params() for layer in model.layers if layer.count_params()), source

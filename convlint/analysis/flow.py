@@ -29,6 +29,7 @@ from convlint.analysis.values import (
 from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
     ATTENTION,
+    BIDIRECTIONAL,
     PIXEL_SHUFFLE,
     PIXEL_UNSHUFFLE,
     REQUIRED,
@@ -37,19 +38,25 @@ from convlint.frameworks.catalog import (
     BATCH_NORM,
     CHANNEL_NORM,
     CONV,
+    CONV_RECURRENT,
     EMBEDDING,
     FLATTEN,
     GLOBAL_POOL,
     INPUT,
     LAYER_NORM,
     LINEAR,
+    MULTI_HEAD_ATTENTION,
     PASS_THROUGH,
+    PERMUTE,
     RECURRENT,
+    REPEAT_VECTOR,
     RESHAPE,
     SEQUENCE,
     SPATIAL,
     TRANSFORMER,
+    TIME_DISTRIBUTED,
 )
+from convlint.frameworks.keras import RECURRENT_STATES
 
 
 @dataclass(frozen=True)
@@ -692,11 +699,15 @@ def placeholder(shape: Any) -> Tensor:
 
 def weights_axis(layer: Layer) -> Optional[int]:
     """The axis whose size a layer built on its first input (Keras, Flax) sizes its weights by:
-    the features of a dense layer, the channels of a convolution."""
+    the features of a dense, recurrent or attention layer, the channels of a convolution, the
+    wrapped layer's for a Keras wrapper."""
     if not layer.spec.built_on_call:
         return None
-    if layer.spec.kind == LINEAR:
+    if layer.spec.kind in (LINEAR, RECURRENT, MULTI_HEAD_ATTENTION):
         return -1
+    if layer.spec.kind in (BIDIRECTIONAL, TIME_DISTRIBUTED):
+        inner = layer.argument("layer")
+        return weights_axis(inner) if isinstance(inner, Layer) else None
     rank = spatial_rank(layer)
     axes = image_axes(layer, rank) if rank else None
     return axes[0] if axes is not None else None
@@ -723,14 +734,146 @@ def _embedding(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     return Tensor(tensor.rank + 1, tensor.dims + (width,), layer, rank_certain=tensor.rank_certain), []
 
 
-def _recurrent(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
-    """Keras's recurrent layers: (N, T, F) to (N, T, units), or (N, units) for the last step."""
+def keras_outputs(layer: Layer, tensor: Tensor) -> Optional[List[Tensor]]:
+    """What calling a Keras recurrent layer (``LSTM``, ``ConvLSTM2D`` ..., or a ``Bidirectional``
+    one) returns, as a list:
+    its output, then its states when built with ``return_state=True``; None when not known."""
+    if layer.spec.kind == BIDIRECTIONAL:
+        return _bidirectional_outputs(layer, tensor)
     sequences, state = layer.arguments.get("return_sequences", False), layer.arguments.get("return_state", False)
-    if tensor.rank != 3 or sequences not in (True, False) or state is not False:
+    states = RECURRENT_STATES.get(layer.spec.name) if state is True else 0
+    if sequences not in (True, False) or states is None:
+        return None
+    if layer.spec.kind == RECURRENT and tensor.rank == 3:
+        last = Tensor(2, (tensor.dims[0], layer.argument(layer.spec.out_param)), layer)
+    elif layer.spec.kind == CONV_RECURRENT and tensor.rank == (spatial_rank(layer) or 0) + 3:
+        last = _conv(layer, Tensor(tensor.rank - 1, tensor.dims[:1] + tensor.dims[2:]))[0]
+    else:
+        return None
+    if last.rank is None:
+        return None
+    last = replace(last, rank_certain=tensor.rank_certain)
+    every = Tensor(last.rank + 1, last.dims[:1] + tensor.dims[1:2] + last.dims[1:], layer,
+                   rank_certain=tensor.rank_certain)
+    return [every if sequences else last] + [last] * states
+
+
+def _bidirectional_outputs(layer: Layer, tensor: Tensor) -> Optional[List[Tensor]]:
+    """``Bidirectional(layer, merge_mode, backward_layer=None)``: each direction's outputs,
+    merged by ``merge_mode`` (``None``: both returned), then the forward states and the
+    backward ones."""
+    forward = layer.argument("layer")
+    backward = layer.arguments.get("backward_layer")
+    ahead = keras_outputs(forward, tensor) if isinstance(forward, Layer) else None
+    back = keras_outputs(backward, tensor) if isinstance(backward, Layer) else ahead if backward is None else None
+    mode = layer.argument("merge_mode")
+    if ahead is None or back is None or len(ahead) != len(back) or mode not in ("concat", "sum", "mul", "ave", None):
+        return None
+    first, second = replace(ahead[0], origin=layer), replace(back[0], origin=layer)
+    width = first.axis(-1)
+    if mode is None:
+        merged = [first, second]
+    elif not provably_equal(width, second.axis(-1)):
+        # Keras's symbolic shape is the forward layer's (doubled for "concat"), its real one is not.
+        merged = [_with_axis(first, -1, UNKNOWN, layer)]
+    elif mode == "concat":
+        merged = [replace(_with_axis(first, -1, multiply(width, 2), layer), note=(-1, f"2 directions × {width}"))]
+    else:
+        merged = [first]
+    return merged + [replace(state, origin=layer) for state in ahead[1:] + back[1:]]
+
+
+def _single_output(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """Keras's recurrent layers and ``Bidirectional`` as one tensor: (N, T, F) to (N, T, units),
+    or (N, units) for the last step (unknown when they return a list)."""
+    outputs = keras_outputs(layer, tensor)
+    return (outputs[0] if outputs is not None and len(outputs) == 1 else Tensor(None, ())), []
+
+
+def _time_distributed(layer: Layer, tensor: Tensor) -> Outcome:
+    """``TimeDistributed(layer)``: the wrapped layer on each step of axis 1, as on a batch of
+    samples without that axis."""
+    inner = layer.argument("layer")
+    if not isinstance(inner, Layer) or tensor.rank is None or tensor.rank < 3:
         return Tensor(None, ()), []
-    units = layer.argument(layer.spec.out_param)
-    dims = tensor.dims[:2] + (units,) if sequences else (tensor.dims[0], units)
-    return Tensor(len(dims), dims, layer, rank_certain=tensor.rank_certain), []
+    step = Tensor(tensor.rank - 1, tensor.dims[:1] + tensor.dims[2:], tensor.origin, rank_certain=tensor.rank_certain)
+    output, checks = apply_layer(inner, step)
+    if output.rank is None:
+        return Tensor(None, ()), list(checks)
+    return Tensor(output.rank + 1, output.dims[:1] + tensor.dims[1:2] + output.dims[1:], layer,
+                  rank_certain=output.rank_certain), list(checks)
+
+
+def _repeat_vector(layer: Layer, tensor: Tensor) -> Outcome:
+    """Keras's ``RepeatVector(n)``: (N, F) to (N, n, F)."""
+    if tensor.rank != 2:
+        return Tensor(None, ()), []
+    return Tensor(3, (tensor.dims[0], layer.argument("n"), tensor.dims[1]), tensor.origin,
+                  rank_certain=tensor.rank_certain), []
+
+
+def _permute(layer: Layer, tensor: Tensor) -> Outcome:
+    """Keras's ``Permute(dims)``: the batch axis stays first, the others follow ``dims``
+    (counted from 1)."""
+    dims = layer.argument("dims")
+    if isinstance(dims, ListValue) and dims.complete:
+        dims = tuple(dims.items)
+    if not isinstance(dims, tuple) or not all(type(axis) is int and axis > 0 for axis in dims):
+        return Tensor(None, ()), []
+    return permute(tensor, (0,) + dims), []
+
+
+def attention_output(layer: Layer, query: Tensor, width: Any = None) -> Tensor:
+    """Keras's attention: the query's shape, whose last axis becomes ``width`` (``Attention``:
+    the value's), or ``MultiHeadAttention``'s ``output_shape`` when that is given (an int, or a
+    tuple of the last axes)."""
+    if width is not None:
+        return _with_axis(query, -1, width, layer)
+    shape = layer.argument("output_shape")
+    if isinstance(shape, ListValue) and shape.complete:
+        shape = tuple(shape.items)
+    if shape is None or shape == 0 or shape == ():
+        return _with_axis(query, -1, query.axis(-1), layer)
+    if as_dim(shape) is not None:
+        return _with_axis(query, -1, shape, layer)
+    if not isinstance(shape, tuple) or query.rank is None or not all(as_dim(size) is not None for size in shape):
+        return Tensor(None, ())
+    return Tensor(query.rank - 1 + len(shape), query.dims[:-1] + shape, layer, rank_certain=query.rank_certain)
+
+
+def attention_scores(layer: Layer, query: Tensor, value: Tensor) -> Tensor:
+    """The scores ``MultiHeadAttention`` returns with ``return_attention_scores=True``: (N,
+    heads, T_query, T_value) for 3-D inputs attending over their steps. Keras's symbolic
+    tensors claim T_query for the last axis, so it is known only when the two agree."""
+    if layer.argument("attention_axes") is not None or query.rank != 3 or value.rank != 3:
+        return Tensor(None, ())
+    steps = query.axis(1) if provably_equal(query.axis(1), value.axis(1)) else UNKNOWN
+    return Tensor(4, (query.axis(0), layer.argument("num_heads"), query.axis(1), steps), layer,
+                  rank_certain=query.rank_certain)
+
+
+def wrapped_build(layer: Layer, name: str = "layer") -> Optional[Layer]:
+    """A layer a Keras wrapper holds (its argument ``name``), as built for the wrapper's input:
+    a ``Bidirectional``'s copy for one direction, the layer a ``TimeDistributed`` applies to
+    each step."""
+    inner, built = layer.argument(name), layer.built_with
+    if not isinstance(inner, Layer) or built is None or built.rank is None:
+        return None
+    if layer.spec.kind == TIME_DISTRIBUTED:
+        built = Tensor(built.rank - 1, built.dims[:1] + built.dims[2:])
+    return replace(inner, built_with=built)
+
+
+def accepted_ranks(layer: Layer) -> Tuple[int, ...]:
+    """The input ranks a layer accepts (empty: any): a Keras wrapper's come from the layer it
+    wraps (one more for ``TimeDistributed``'s time axis)."""
+    if layer.spec.kind not in (BIDIRECTIONAL, TIME_DISTRIBUTED):
+        return layer.spec.ranks
+    inner = layer.argument("layer")
+    if not isinstance(inner, Layer):
+        return ()
+    shift = 1 if layer.spec.kind == TIME_DISTRIBUTED else 0
+    return tuple(rank + shift for rank in accepted_ranks(inner))
 
 
 @dataclass(frozen=True)
@@ -974,7 +1117,12 @@ _BY_KIND = {
     INPUT: _input,
     RESHAPE: _reshape,
     EMBEDDING: _embedding,
-    RECURRENT: _recurrent,
+    RECURRENT: _single_output,
+    CONV_RECURRENT: _single_output,
+    BIDIRECTIONAL: _single_output,
+    TIME_DISTRIBUTED: _time_distributed,
+    REPEAT_VECTOR: _repeat_vector,
+    PERMUTE: _permute,
     RESAMPLE: _resample,
     PIXEL_SHUFFLE: _pixel_shuffle,
     PIXEL_UNSHUFFLE: _pixel_unshuffle,

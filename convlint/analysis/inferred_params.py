@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Dict, Optional, Tuple
 
 from convlint.analysis import flow
-from convlint.analysis.objects import CONFLICTING_BUILDS, Layer
+from convlint.analysis.objects import CONFLICTING_BUILDS, Layer, ListValue
 from convlint.analysis.counts import Count, ints, known_int
 
 NOT_BUILT = Count(None, "not built: never called on an input of known size")
@@ -24,13 +24,13 @@ def _input_size(layer: Layer, axis: int) -> Optional[int]:
     return known_int(built.axis(axis))
 
 
-def _channels(layer: Layer) -> Optional[int]:
+def _channels(layer: Layer, steps: int = 0) -> Optional[int]:
     """The input channels of an image layer built on images of its rank (Flax takes any number
-    of leading batch axes)."""
+    of leading batch axes; a Keras ConvLSTM a time axis after the batch: ``steps=1``)."""
     rank, axis, built = flow.spatial_rank(layer), flow.weights_axis(layer), layer.built_with
     if rank is None or axis is None or built is None or built.rank is None:
         return None
-    if built.rank != rank + 2 and not (layer.spec.framework == "flax" and built.rank > rank + 1):
+    if built.rank != rank + 2 + steps and not (layer.spec.framework == "flax" and built.rank > rank + 1):
         return None
     return _input_size(layer, axis)
 
@@ -88,6 +88,16 @@ def _separable(layer: Layer) -> Count:
     pointwise = cin * multiplier * filters
     return _bias(layer, depthwise + pointwise, f"{kernel[1]}·{cin}·{multiplier} + {cin * multiplier}·{filters}",
                  filters)
+
+
+def _conv_lstm(layer: Layer) -> Count:
+    """Keras's ConvLSTM: for each of 4 gates, a kernel over the input's channels and one over
+    the state's ``filters``, and a bias."""
+    cin, kernel, filters = _channels(layer, steps=1), _kernel(layer), known_int(layer.argument("filters"))
+    if cin is None or kernel is None or filters is None:
+        return NOT_BUILT if cin is None else Count(None, "filters or kernel_size not known")
+    return _bias(layer, 4 * filters * _area(kernel[0]) * (cin + filters),
+                 f"4·{filters}·{kernel[1]}·({cin}+{filters})", 4 * filters)
 
 
 def _dense(layer: Layer) -> Count:
@@ -158,6 +168,94 @@ def _prelu(layer: Layer) -> Count:
     return Count(total, "·".join(map(str, sizes)) + f" slopes = {total:,}")
 
 
+def _wrapped(layer: Layer, name: str = "layer") -> Count:
+    """The count of a layer a Keras wrapper holds (argument ``name``), built as the wrapper
+    builds it."""
+    if layer.built_with is None or layer.built_with.rank is None:
+        return NOT_BUILT
+    inner = flow.wrapped_build(layer, name)
+    if inner is None:
+        return Count(None, f"the wrapped {name} is not known")
+    if inner.spec.parameters == "none":
+        return Count(0, "no parameters")
+    formula = FORMULAS.get(inner.spec.parameters or "")
+    return formula(inner) if formula is not None else Count(None, f"convlint has no formula for {inner.spec.name}")
+
+
+def _terms(count: Count) -> str:
+    """A count's formula without its total."""
+    return count.formula.rpartition(" = ")[0] or count.formula
+
+
+def _bidirectional(layer: Layer) -> Count:
+    """A forward and a backward copy of the wrapped layer (or ``backward_layer``), each built
+    for the wrapper's input."""
+    forward = _wrapped(layer)
+    backward = forward if layer.arguments.get("backward_layer") is None else _wrapped(layer, "backward_layer")
+    if forward.params is None or backward.params is None:
+        return forward if forward.params is None else backward
+    total = forward.params + backward.params
+    shown = f"2·({_terms(forward)})" if backward is forward else f"({_terms(forward)}) + ({_terms(backward)})"
+    return Count(total, f"{shown} = {total:,}")
+
+
+def _multi_head_attention(layer: Layer) -> Count:
+    """Keras's ``MultiHeadAttention``: query, key and value projections to ``num_heads`` ×
+    ``key_dim`` (the value's to ``value_dim``), a gate like the value's with ``use_gate``, and an
+    output projection to ``output_shape`` (else the query's width), each with a bias."""
+    query = _input_size(layer, -1)
+    value, key = (layer.built_with_others.get(role) for role in ("value", "key"))
+    sizes = [known_int(tensor.axis(-1)) if tensor is not None else None for tensor in (value, key)]
+    heads, key_dim = known_int(layer.argument("num_heads")), known_int(layer.argument("key_dim"))
+    value_dim = layer.argument("value_dim")
+    value_dim = key_dim if value_dim is None else known_int(value_dim)
+    out = _output_width(layer.argument("output_shape"), query)
+    use_bias, gate = layer.argument("use_bias"), layer.argument("use_gate")
+    if query is None or sizes[0] is None or sizes[1] is None:
+        return NOT_BUILT
+    if heads is None or key_dim is None or value_dim is None or out is None or use_bias not in (True, False) \
+            or gate not in (True, False):
+        return Count(None, "num_heads, key_dim, value_dim, output_shape, use_bias or use_gate not known")
+    projections = [(query, key_dim), (sizes[1], key_dim), (sizes[0], value_dim)] + [(query, value_dim)] * gate
+    weights = sum(width * heads * per_head for width, per_head in projections) + heads * value_dim * out
+    biases = (sum(heads * per_head for _, per_head in projections) + out) if use_bias else 0
+    shown = " + ".join([f"{width}·{heads}·{per_head}" for width, per_head in projections]
+                       + [f"{heads}·{value_dim}·{out}"] + ([f"{biases}"] if biases else []))
+    return Count(weights + biases, f"{shown} = {weights + biases:,}")
+
+
+def _attention(layer: Layer) -> Count:
+    """Keras's ``Attention``: a scalar scale with ``use_scale``, and a scalar weight for
+    ``score_mode="concat"``; created when it is built."""
+    scale, mode = layer.argument("use_scale"), layer.argument("score_mode")
+    if layer.built_with is None:
+        return NOT_BUILT
+    if scale not in (True, False) or mode not in ("dot", "concat"):
+        return Count(None, "use_scale or score_mode not known")
+    names = [name for name, on in (("a scale", scale), ("a concat score weight", mode == "concat")) if on]
+    return Count(len(names), " + ".join(names) + f" = {len(names)}" if names else "no parameters")
+
+
+def _additive_attention(layer: Layer) -> Count:
+    """Keras's ``AdditiveAttention``: with ``use_scale``, a scale per feature of the query."""
+    scale, features = layer.argument("use_scale"), _input_size(layer, -1)
+    if scale is False:
+        return Count(0, "no parameters (use_scale=False)")
+    if scale is not True:
+        return Count(None, "use_scale not known")
+    return NOT_BUILT if features is None else Count(features, f"{features} scales = {features:,}")
+
+
+def _output_width(shape: object, query: Optional[int]) -> Optional[int]:
+    """The number of values ``MultiHeadAttention``'s output projection makes per position."""
+    if isinstance(shape, ListValue) and shape.complete:
+        shape = tuple(shape.items)
+    if shape is None or shape == 0 or shape == ():
+        return query
+    sizes = ints(shape, len(shape) if isinstance(shape, tuple) else 1)
+    return _area(sizes) if sizes is not None else None
+
+
 def _flax_norm(layer: Layer) -> Count:
     """Flax's BatchNorm, LayerNorm and GroupNorm: a scale and a bias per feature (last axis)."""
     features = _input_size(layer, -1)
@@ -185,6 +283,12 @@ FORMULAS: Dict[str, Callable[[Layer], Count]] = {
     "keras_gru": _recurrent(3, _gru_biases),
     "keras_simple_rnn": _recurrent(1, lambda layer: 1),
     "keras_prelu": _prelu,
+    "keras_conv_lstm": _conv_lstm,
+    "keras_bidirectional": _bidirectional,
+    "keras_time_distributed": _wrapped,
+    "keras_multi_head_attention": _multi_head_attention,
+    "keras_attention": _attention,
+    "keras_additive_attention": _additive_attention,
     "flax_conv": lambda layer: _conv(layer, groups_name="feature_group_count"),
     "flax_conv_transpose": _conv_transpose,
     "flax_dense": _dense,

@@ -2283,6 +2283,8 @@ class Interpreter(KerasSupport, FlaxSupport):
             return self.call_layer_inputs(module, args)
         if isinstance(module, Layer) and module.spec.kind in (MERGE, CONCATENATE):
             return self.merge_layer(module, args.positional[0] if args.positional else UNKNOWN, node)
+        if isinstance(module, Layer) and module.spec.framework == "keras":
+            return self.call_keras_layer(module, args, node)
         tensor = args.positional[0] if args.positional else UNKNOWN_TENSOR
         if not isinstance(tensor, Tensor):
             tensor = UNKNOWN_TENSOR
@@ -2305,7 +2307,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         return UNKNOWN
 
     def apply_layer(self, layer: Layer, tensor: Tensor) -> Tensor:
-        if tensor.rank_certain and layer.spec.ranks and tensor.rank not in layer.spec.ranks:
+        ranks = flow.accepted_ranks(layer)
+        if tensor.rank_certain and ranks and tensor.rank not in ranks:
             anchor = self.facts.anchor(layer)
             if anchor is not None and not any(f.consumer is layer for f in self.facts.wrong_ranks):
                 self.facts.wrong_ranks.append(RankFact(layer, tensor.rank, tensor.origin, anchor, self.context))
@@ -2313,8 +2316,6 @@ class Interpreter(KerasSupport, FlaxSupport):
         if layer.spec.built_on_call:
             layer.note_input(tensor)
             self._check_defined(layer, tensor)
-        if layer.spec.framework == "keras":
-            output = self.record_keras_call(layer, tensor, output)
         if self.outputs is not None:
             self.outputs.setdefault(id(layer), output)
         if tensor.direct and tensor.origin is not None:

@@ -17,6 +17,7 @@ import libcst as cst
 
 from convlint.analysis import flow
 from convlint.analysis.objects import (
+    UNKNOWN_ITEMS,
     UNKNOWN_TENSOR,
     Arguments,
     ClassValue,
@@ -29,7 +30,7 @@ from convlint.analysis.objects import (
 )
 from convlint.analysis.values import UNKNOWN, as_dim
 from convlint.frameworks import keras as keras_catalog
-from convlint.frameworks.catalog import CONCATENATE
+from convlint.frameworks.catalog import CONCATENATE, MULTI_HEAD_ATTENTION, QUERY_VALUE_ATTENTION
 
 #: What ``call_keras`` returns for a name that is not a Keras model-building call.
 NOT_KERAS = object()
@@ -95,16 +96,90 @@ class KerasSupport:
             joined = tensors[0]
             for tensor in tensors[1:]:
                 joined = flow.broadcast(joined, tensor)
-        output = replace(joined, origin=layer, direct=True)
-        self.keras_calls[id(output)] = (output, layer, tuple(tensors))
-        return output
+        return self.record_keras_call(layer, tuple(tensors), replace(joined, origin=layer, direct=True))
 
-    def record_keras_call(self, layer: Layer, tensor: Tensor, output: Tensor) -> Tensor:
+    def record_keras_call(self, layer: Layer, inputs: Tuple[Tensor, ...], output: Tensor) -> Tensor:
         """Note where a Keras layer's output came from; returns the output as a tensor of its
         own, so that it can be traced back."""
         output = replace(output)
-        self.keras_calls[id(output)] = (output, layer, (tensor,))
+        self.keras_calls[id(output)] = (output, layer, inputs)
         return output
+
+    def call_keras_layer(self, layer: Layer, args: Arguments, node: Optional[cst.CSTNode]) -> Any:
+        """A Keras layer's call: the layer applied to its first argument, a ``MultiHeadAttention``
+        to its query, value and key; a tuple for a recurrent layer with ``return_state=True`` and
+        for ``Bidirectional`` with ``merge_mode=None``. Each output is traced back to every tensor
+        the call was given (``initial_state=[h, c]`` too)."""
+        inputs = self._call_inputs(args)
+        if layer.spec.kind == MULTI_HEAD_ATTENTION:
+            return self._multi_head_attention(layer, args, inputs)
+        if layer.spec.kind == QUERY_VALUE_ATTENTION:
+            return self._attention(layer, args, inputs)
+        tensor = args.positional[0] if args.positional and isinstance(args.positional[0], Tensor) else UNKNOWN_TENSOR
+        output = self.apply_layer(layer, tensor)  # type: ignore[attr-defined]
+        outputs = flow.keras_outputs(layer, tensor)
+        if outputs is None or len(outputs) == 1:
+            return self.record_keras_call(layer, inputs, output)
+        return tuple(self.record_keras_call(layer, inputs, item) for item in outputs)
+
+    def _call_inputs(self, args: Arguments) -> Tuple[Tensor, ...]:
+        """The tensors among a call's arguments; a value the analysis cannot see there (which
+        may hold a tensor) is an unknown tensor, which no model trace gets through."""
+        found: List[Tensor] = []
+        pending = list(args.positional) + [value for name, value in args.keywords.items()
+                                           if name not in keras_catalog.CALL_FLAGS]
+        if not args.exact:
+            pending.append(UNKNOWN)
+        while pending:
+            value = pending.pop(0)
+            if isinstance(value, Tensor):
+                found.append(value)
+            elif isinstance(value, (tuple, ListValue)):
+                items = value.items if isinstance(value, ListValue) else list(value)
+                pending.extend(UNKNOWN if item is UNKNOWN_ITEMS else item for item in items)
+            elif not (value is None or isinstance(value, (bool, int, float, str))):
+                found.append(UNKNOWN_TENSOR)
+        return tuple(found)
+
+    def _multi_head_attention(self, layer: Layer, args: Arguments, inputs: Tuple[Tensor, ...]) -> Any:
+        """``mha(query, value, key=None, return_attention_scores=False)``: built for the three
+        shapes; the output has the query's shape, its last axis ``output_shape`` if given (else
+        the query's own), and the scores are (N, heads, T_query, T_value) for 3-D inputs."""
+        given = dict(zip(("query", "value", "key"), args.positional))
+        given.update((name, value) for name, value in args.keywords.items() if name in ("query", "value", "key"))
+        query, value = given.get("query", UNKNOWN), given.get("value", UNKNOWN)
+        key = value if given.get("key") is None else given["key"]
+        for role, tensor in (("query", query), ("value", value), ("key", key)):
+            if isinstance(tensor, Tensor):
+                layer.note_input(tensor, None if role == "query" else role)
+                self._check_defined(layer, tensor)  # type: ignore[attr-defined]
+        scores = args.keywords.get("return_attention_scores", False)
+        if not isinstance(query, Tensor) or not isinstance(value, Tensor) or scores not in (True, False):
+            return UNKNOWN
+        output = self.record_keras_call(layer, inputs, flow.attention_output(layer, query))
+        if self.outputs is not None:  # type: ignore[attr-defined]
+            self.outputs.setdefault(id(layer), output)  # type: ignore[attr-defined]
+        if not scores:
+            return output
+        return output, self.record_keras_call(layer, inputs, flow.attention_scores(layer, query, value))
+
+    def _attention(self, layer: Layer, args: Arguments, inputs: Tuple[Tensor, ...]) -> Any:
+        """``Attention()([query, value])`` (or ``[query, value, key]``): the query's steps with
+        the value's features, and with ``return_attention_scores=True`` the scores (N, T_query,
+        T_value)."""
+        given = args.positional[0] if args.positional else args.keywords.get("inputs", UNKNOWN)
+        tensors = self._tensors(given) if not isinstance(given, Tensor) else None
+        scores = args.keywords.get("return_attention_scores", False)
+        if tensors is None or len(tensors) not in (2, 3) or scores not in (True, False):
+            return UNKNOWN
+        query, value = tensors[:2]
+        layer.note_input(query)
+        output = self.record_keras_call(layer, inputs, flow.attention_output(layer, query, value.axis(-1)))
+        if not scores:
+            return output
+        steps = (query.axis(0), query.axis(1), value.axis(1)) if query.rank == 3 and value.rank == 3 else None
+        weights = Tensor(3, steps, layer, rank_certain=query.rank_certain) if steps else UNKNOWN_TENSOR
+        return output, self.record_keras_call(layer, inputs, weights)
 
     def sequential_input(self, index: int, child: Any, tensor: Tensor) -> Tensor:
         """What a Sequential's ``index``-th child receives: a ``keras.Input`` among the children

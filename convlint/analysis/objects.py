@@ -352,31 +352,24 @@ class Layer:
     built_with: Optional["Tensor"] = None
     #: Creation order, for listing the layers of a functional model as they were built.
     order: int = field(default_factory=lambda: next(_layer_births))
+    #: For a layer built on several inputs (Keras's ``MultiHeadAttention``: the value and the key
+    #: beside the query in ``built_with``): the shape of each other input, by its name.
+    built_with_others: Dict[str, Optional["Tensor"]] = field(default_factory=dict)
 
     def argument(self, name: Optional[str]) -> Any:
         if name is None:
             return UNKNOWN
         return self.arguments.get(name, UNKNOWN)
 
-    def note_input(self, tensor: "Tensor") -> None:
+    def note_input(self, tensor: "Tensor", role: Optional[str] = None) -> None:
         """A layer that creates its weights for its first input (Keras, Flax) was called on
-        ``tensor``: what is known of the shape it was built with grows; calls that provably
-        disagree leave it unknown (the framework would refuse one of them)."""
-        if tensor.rank is None or self.built_with is CONFLICTING_BUILDS:
-            return
-        if self.built_with is None:
-            self.built_with = Tensor(tensor.rank, tensor.dims)
-            return
-        if self.built_with.rank != tensor.rank:
-            self.built_with = CONFLICTING_BUILDS
-            return
-        dims = []
-        for old, new in zip(self.built_with.dims, tensor.dims):
-            if old is not UNKNOWN and new is not UNKNOWN and provably_different(old, new):
-                self.built_with = CONFLICTING_BUILDS
-                return
-            dims.append(new if old is UNKNOWN else old)
-        self.built_with = Tensor(tensor.rank, tuple(dims))
+        ``tensor`` (as its input named ``role``, for a layer of several inputs): what is known of
+        the shape it was built with grows; calls that provably disagree leave it unknown (the
+        framework would refuse one of them)."""
+        if role is None:
+            self.built_with = _grown_build(self.built_with, tensor)
+        else:
+            self.built_with_others[role] = _grown_build(self.built_with_others.get(role), tensor)
 
     def argument_node(self, name: str) -> Optional[cst.BaseExpression]:
         """The expression the layer's own call wrote for ``name``; None if it wrote none, or
@@ -459,6 +452,22 @@ class Tensor:
 UNKNOWN_TENSOR = Tensor(None, ())
 #: ``Layer.built_with`` of a layer called on shapes that disagree: its weights are not known.
 CONFLICTING_BUILDS = Tensor(None, ())
+
+
+def _grown_build(built: Optional[Tensor], tensor: Tensor) -> Optional[Tensor]:
+    """What is known of the shape a layer was built with, after a call on ``tensor``."""
+    if tensor.rank is None or built is CONFLICTING_BUILDS:
+        return built
+    if built is None:
+        return Tensor(tensor.rank, tensor.dims)
+    if built.rank != tensor.rank:
+        return CONFLICTING_BUILDS
+    dims = []
+    for old, new in zip(built.dims, tensor.dims):
+        if old is not UNKNOWN and new is not UNKNOWN and provably_different(old, new):
+            return CONFLICTING_BUILDS
+        dims.append(new if old is UNKNOWN else old)
+    return Tensor(tensor.rank, tuple(dims))
 
 
 def _join_tensors(a: Tensor, b: Tensor) -> Tensor:

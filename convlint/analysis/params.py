@@ -31,6 +31,7 @@ from convlint.analysis.flax_api import is_flax_class, uses_compact
 from convlint.analysis.keras_api import is_keras_class
 from convlint.analysis.inferred_params import FORMULAS as INFERRED_FORMULAS
 from convlint.analysis.values import UNKNOWN
+from convlint.frameworks import keras as keras_catalog
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,9 @@ def _walk(value: Any, path: str, result: ModelCount, seen: set) -> None:
         return  # PyTorch counts a shared module's parameters once
     seen.add(id(value))
     if isinstance(value, Layer):
-        result.rows.append(LayerRow(path or "(model)", value.spec.name, value, count_layer(value)))
+        shared = _shared_held_layer(value, seen)
+        count = count_layer(value) if shared is None else Count(None, shared)
+        result.rows.append(LayerRow(path or "(model)", value.spec.name, value, count))
         result.frozen += result.rows[-1].count.frozen
         if result.rows[-1].count.params is None:
             result.unresolved.append(f"{path or '(model)'} ({value.spec.name}): {result.rows[-1].count.formula}")
@@ -367,6 +370,20 @@ def _walk(value: Any, path: str, result: ModelCount, seen: set) -> None:
             _walk_compact(value, path, result, seen)
         return
     result.unresolved.append(f"{path or '(model)'}: not a model convlint can follow")
+
+
+def _shared_held_layer(wrapper: Layer, seen: set) -> Optional[str]:
+    """A Keras wrapper counts the layer it holds (``TimeDistributed(dense)``), which is then not
+    counted again on its own; if it already was, why the wrapper's count is left out."""
+    names = keras_catalog.OWNED_LAYERS.get(wrapper.spec.name, ()) if wrapper.spec.framework == "keras" else ()
+    problem = None
+    for name in names:
+        held = wrapper.arguments.get(name)
+        if isinstance(held, Layer):
+            if id(held) in seen:
+                problem = f"its {held.spec.name} is also a layer of the model, whose weights Keras counts once"
+            seen.add(id(held))
+    return problem
 
 
 def _walk_flax_attribute(value: Any, path: str, result: ModelCount, seen: set) -> None:

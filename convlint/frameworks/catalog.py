@@ -44,6 +44,14 @@ RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``r
 SEQUENCE = "sequence"  # checks the features on the last axis; out_param (× 2 if bidirectional) there
 ATTENTION = "attention"  # query, key and value checked on the last axis; (output, weights) returned
 TRANSFORMER = "transformer"  # every input checked against the model width; out: the last input's shape
+CONV_RECURRENT = "conv_recurrent"  # Keras ConvLSTM: a convolution on each step, a recurrence over the steps
+BIDIRECTIONAL = "bidirectional"  # Keras: the wrapped recurrent layer run both ways, outputs merged
+TIME_DISTRIBUTED = "time_distributed"  # Keras: the wrapped layer applied to each step of axis 1
+REPEAT_VECTOR = "repeat_vector"  # Keras: (N, F) to (N, n, F)
+PERMUTE = "permute"  # Keras: the axes after the batch in the order ``dims`` gives (counted from 1)
+# Keras Attention/AdditiveAttention: called on [query, value(, key)]; the query's steps, the value's features out
+QUERY_VALUE_ATTENTION = "query_value_attention"
+MULTI_HEAD_ATTENTION = "multi_head_attention"  # Keras: query, value (and key) in; the query's shape out
 
 #: The argument names of a sliding window: kernel, stride, padding, dilation (None: no dilation).
 TORCH_WINDOW = ("kernel_size", "stride", "padding", "dilation")

@@ -15,8 +15,11 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 from convlint.frameworks.catalog import (
+    QUERY_VALUE_ATTENTION,
+    BIDIRECTIONAL,
     CONCATENATE,
     CONV,
+    CONV_RECURRENT,
     EMBEDDING,
     FLATTEN,
     GLOBAL_POOL,
@@ -24,13 +27,17 @@ from convlint.frameworks.catalog import (
     KEYWORD_ONLY,
     LINEAR,
     MERGE,
+    MULTI_HEAD_ATTENTION,
     OPAQUE,
     PASS_THROUGH,
+    PERMUTE,
     POOL,
     RECURRENT,
+    REPEAT_VECTOR,
     REQUIRED,
     RESHAPE,
     SPATIAL,
+    TIME_DISTRIBUTED,
     LayerSpec,
 )
 
@@ -89,6 +96,15 @@ def _conv_family() -> Dict[str, LayerSpec]:
                 parameters="keras_separable_conv", ranks=ranks, channels_last=True, window=_CONV_WINDOW,
                 built_on_call=True,
             )
+        specs[f"ConvLSTM{rank}D"] = _spec(
+            f"ConvLSTM{rank}D",
+            (("filters", REQUIRED), ("kernel_size", REQUIRED)) + window
+            + (("data_format", None), ("dilation_rate", 1), ("activation", "tanh"),
+               ("recurrent_activation", "sigmoid"), ("use_bias", True)) + _RETURNS,
+            CONV_RECURRENT, spatial_rank=rank, out_param="filters", positive_params=_CONV_POSITIVE[:-1],
+            parameters="keras_conv_lstm", ranks=(rank + 3,), channels_last=True, window=_CONV_WINDOW,
+            built_on_call=True,
+        )
         pool = (("pool_size", 2), ("strides", None), ("padding", "valid"), ("data_format", None))
         for name in (f"MaxPooling{rank}D", f"AveragePooling{rank}D"):
             specs[name] = _spec(name, pool, POOL, spatial_rank=rank, parameters="none", ranks=ranks,
@@ -137,11 +153,42 @@ _OTHERS: Dict[str, LayerSpec] = {
                  built_on_call=True),
     "SimpleRNN": _spec("SimpleRNN", _RECURRENT + (("use_bias", True),) + _RETURNS, RECURRENT, out_param="units",
                        positive_params=("units",), parameters="keras_simple_rnn", ranks=(3,), built_on_call=True),
+    # Bidirectional builds two copies of the layer it wraps (one per direction) for its own input;
+    # the instance passed in is never built. TimeDistributed builds that instance for one step.
+    "Bidirectional": _spec("Bidirectional", (("layer", REQUIRED), ("merge_mode", "concat"), ("weights", None),
+                                             ("backward_layer", None)), BIDIRECTIONAL,
+                           parameters="keras_bidirectional", built_on_call=True),
+    "TimeDistributed": _spec("TimeDistributed", (("layer", REQUIRED),), TIME_DISTRIBUTED,
+                             parameters="keras_time_distributed", built_on_call=True),
+    # Called as ``mha(query, value, key=None)``; built from the three shapes (``Layer.built_with``).
+    "MultiHeadAttention": _spec("MultiHeadAttention", (
+        ("num_heads", REQUIRED), ("key_dim", REQUIRED), ("value_dim", None), ("dropout", 0.0), ("use_bias", True),
+        ("output_shape", None), ("attention_axes", None), KEYWORD_ONLY, ("use_gate", False)),
+        MULTI_HEAD_ATTENTION, positive_params=("num_heads", "key_dim", "value_dim"), parameters="keras_multi_head_attention",
+        built_on_call=True),
+    "RepeatVector": _spec("RepeatVector", (("n", REQUIRED),), REPEAT_VECTOR, parameters="none", ranks=(2,)),
+    "Permute": _spec("Permute", (("dims", REQUIRED),), PERMUTE, parameters="none"),
+    # Called on [query, value] or [query, value, key]; a scalar scale (or one per query feature).
+    "Attention": _spec("Attention", (("use_scale", False), ("score_mode", "dot"), ("dropout", 0.0)), QUERY_VALUE_ATTENTION,
+                       parameters="keras_attention", built_on_call=True),
+    "AdditiveAttention": _spec("AdditiveAttention", (("use_scale", True), ("dropout", 0.0)), QUERY_VALUE_ATTENTION,
+                               parameters="keras_additive_attention", built_on_call=True),
     # Keras's PReLU learns a slope per input element (minus shared axes): counted from the input.
     "PReLU": _spec("PReLU", (("alpha_initializer", "Zeros"), ("alpha_regularizer", None),
                              ("alpha_constraint", None), ("shared_axes", None)), PASS_THROUGH,
                    parameters="keras_prelu", built_on_call=True),
 }
+
+#: The states a recurrent layer built with ``return_state=True`` returns after its output.
+RECURRENT_STATES: Dict[str, int] = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1, "ConvLSTM1D": 2, "ConvLSTM2D": 2,
+                                    "ConvLSTM3D": 2}
+
+#: The arguments of a Keras wrapper that hold a layer it builds and owns itself (not a copy):
+#: Keras counts that layer's weights once, in the wrapper, even when the model uses it elsewhere.
+OWNED_LAYERS: Dict[str, Tuple[str, ...]] = {"TimeDistributed": ("layer",), "Bidirectional": ("backward_layer",)}
+
+#: Arguments of a layer's call that are never tensors.
+CALL_FLAGS = frozenset({"training", "return_attention_scores", "use_causal_mask"})
 
 #: Layers whose output has the shape of their input and that hold no weights.
 _PASS_THROUGH_NAMES = (

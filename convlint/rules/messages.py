@@ -14,8 +14,12 @@ if TYPE_CHECKING:
 
 
 def layer_call(layer: Layer) -> str:
-    """``Conv2d(3, 64)``: the layer with the channel arguments it was built with."""
+    """``Conv2d(3, 64)``: the layer with the channel arguments it was built with; a Keras
+    wrapper with the layer it wraps (``Bidirectional(LSTM(64))``)."""
     spec = layer.spec
+    wrapped = layer.arguments.get("layer") if spec.framework == "keras" else None
+    if isinstance(wrapped, Layer):
+        return f"{spec.name}({layer_call(wrapped)})"
     shown = [describe(layer.argument(name)) for name in (spec.in_param, spec.out_param) if name]
     if spec.in_param == spec.out_param and shown:
         shown = shown[:1]

@@ -129,6 +129,13 @@ class ElementwiseMismatch(Rule):
         "    def forward(self, x):\n"
         "        y = self.conv(x)\n"
         "        return y * self.gate(y)\n",
+        "import keras\n"
+        "from keras import layers\n"
+        "def build():\n"
+        "    x = keras.Input(shape=(10, 32))\n"
+        "    memory = keras.Input(shape=(20, 48))\n"
+        "    y = layers.MultiHeadAttention(4, 16)(x, memory)\n"
+        "    return keras.Model([x, memory], layers.add([x, y]))\n",
     )
     invalid = (
         "import torch.nn as nn\n"
@@ -147,6 +154,12 @@ class ElementwiseMismatch(Rule):
         "    x = layers.Conv2D(64, 3, padding='same')(inputs)\n"
         "    y = layers.Conv2D(128, 3, padding='same')(x)\n"
         "    return keras.Model(inputs, layers.add([x, y]))  # error: CL104\n",
+        "import keras\n"
+        "from keras import layers\n"
+        "def build():\n"
+        "    x = keras.Input(shape=(40, 64))\n"
+        "    both = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(x)\n"
+        "    return keras.Model(x, layers.add([both, x]))  # error: CL104\n",
     )
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:

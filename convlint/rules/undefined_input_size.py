@@ -12,8 +12,9 @@ from convlint.rules.messages import origin, provenance, subject
 class UndefinedInputSize(Rule):
     """
     ## What it does
-    Checks that a Keras layer that creates its weights from its input (`Dense` from the last
-    axis, `Conv2D` from the channels) receives that axis with a defined size. Reported when the
+    Checks that a Keras layer that creates its weights from its input (`Dense`, `LSTM` and
+    `MultiHeadAttention` from the last axis, `Conv2D` from the channels) receives that axis with a
+    defined size. Reported when the
     model's own input shape leaves it open: `keras.Input(shape=(None, None, 3))` followed by a
     `Flatten`, whose output size then depends on each batch.
 
@@ -58,6 +59,10 @@ class UndefinedInputSize(Rule):
         "from keras import layers\n"
         "model = keras.Sequential([keras.Input(shape=(None, 32)),\n"
         "                          layers.Conv1D(8, 3, data_format='channels_first')])  # error: CL107\n",
+        "import keras\n"
+        "from keras import layers\n"
+        "model = keras.Sequential([keras.Input(shape=(None, None)),\n"
+        "                          layers.Bidirectional(layers.LSTM(8))])  # error: CL107\n",
     )
 
     def check(self, facts: FileFacts) -> Iterable[Finding]:
