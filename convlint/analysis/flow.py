@@ -39,6 +39,7 @@ from convlint.frameworks.catalog import (
     CHANNEL_NORM,
     CONV,
     CONV_RECURRENT,
+    BAG_EMBEDDING,
     EMBEDDING,
     FLATTEN,
     GLOBAL_POOL,
@@ -734,6 +735,13 @@ def _embedding(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
     return Tensor(tensor.rank + 1, tensor.dims + (width,), layer, rank_certain=tensor.rank_certain), []
 
 
+def _bag_embedding(layer: Layer, tensor: Tensor) -> Tuple[Tensor, List[Check]]:
+    """``EmbeddingBag``: one pooled vector per bag: a row of (N, L) indices is a bag; 1-D
+    indices are cut into bags by ``offsets``, whose number is not known here."""
+    bags = tensor.axis(0) if tensor.rank == 2 else UNKNOWN
+    return Tensor(2, (bags, layer.argument(layer.spec.out_param)), layer, rank_certain=tensor.rank_certain), []
+
+
 def keras_outputs(layer: Layer, tensor: Tensor) -> Optional[List[Tensor]]:
     """What calling a Keras recurrent layer (``LSTM``, ``ConvLSTM2D`` ..., or a ``Bidirectional``
     one) returns, as a list:
@@ -1117,6 +1125,7 @@ _BY_KIND = {
     INPUT: _input,
     RESHAPE: _reshape,
     EMBEDDING: _embedding,
+    BAG_EMBEDDING: _bag_embedding,
     RECURRENT: _single_output,
     CONV_RECURRENT: _single_output,
     BIDIRECTIONAL: _single_output,

@@ -40,6 +40,7 @@ CONCATENATE = "concatenate"  # a list of tensors joined along ``axis`` (Keras ``
 INPUT = "input"  # a placeholder of a given shape (Keras ``InputLayer``)
 RESHAPE = "reshape"  # the batch axis kept, the rest becomes ``target_shape``
 EMBEDDING = "embedding"  # a new last axis of ``out_param`` values
+BAG_EMBEDDING = "bag_embedding"  # bags of indices, (N, L) or 1-D with offsets, to (bags, out_param)
 RECURRENT = "recurrent"  # (N, T, F) to (N, T, units), or (N, units) without ``return_sequences``
 SEQUENCE = "sequence"  # checks the features on the last axis; out_param (× 2 if bidirectional) there
 ATTENTION = "attention"  # query, key and value checked on the last axis; (output, weights) returned

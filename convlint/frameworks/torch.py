@@ -10,6 +10,7 @@ from convlint.frameworks.catalog import (
     ADAPTIVE_POOL,
     ATTENTION,
     POOL,
+    BAG_EMBEDDING,
     BATCH_NORM,
     CHANNEL_NORM,
     CONV,
@@ -208,7 +209,7 @@ _LINEAR = {
         (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("max_norm", None), ("norm_type", 2.0),
          ("scale_grad_by_freq", False), ("mode", "mean"), ("sparse", False), ("_weight", None),
          ("include_last_offset", False), ("padding_idx", None)) + _FACTORY,
-        OPAQUE, parameters="embedding",
+        BAG_EMBEDDING, out_param="embedding_dim", parameters="embedding", ranks=(1, 2),
     ),
     "RNN": LayerSpec("RNN", _RECURRENT[:3] + (("nonlinearity", "tanh"),) + _RECURRENT[3:7] + _FACTORY, SEQUENCE,
                      in_param="input_size", out_param="hidden_size", returns_state=True, ranks=(2, 3),
@@ -377,7 +378,8 @@ _ELEMENTWISE = (
 )
 _TENSOR_SAME_SHAPE = _ELEMENTWISE + (
     "normal_", "uniform_", "zero_", "fill_", "copy_", "trunc_normal_", "bernoulli_", "exponential_",
-    "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu", "type_as",
+    "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "long", "int", "short", "bool",
+    "to", "cuda", "cpu", "type_as",
     "requires_grad_", "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "clamp_", "clamp_min", "clamp_max",
 )
 _TENSOR_OTHER_SHAPE = ("max", "min", "narrow")
