@@ -736,7 +736,8 @@ def model_programs(draw: Callable, max_stages: int = 6, plant: Optional[bool] = 
             return Width(flow.coeff * 2, flow.const * 2, min(flow.seen, MAY))
         if kind == "mean":
             forward.append("        x = x.mean(dim=1, keepdim=True)")
-            return Width(0, 1, min(flow.seen, MAY))
+            # One channel, whatever came before: an unseen width becomes visible again.
+            return Width(0, 1, BROKEN if flow.seen == BROKEN else MAY)
         if kind == "slice":
             keep = draw(st.integers(1, flow.const - 1))
             forward.append(f"        x = x[:, :{keep}]")
