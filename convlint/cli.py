@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from convlint import __version__, summary
+from convlint import __version__
 from convlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_config, load_settings
 from convlint.files import UsageError, discover
 from convlint.diagnostics import Diagnostic
@@ -241,8 +241,15 @@ def serve(argv: Sequence[str]) -> int:
     return server.serve()
 
 
+def summarize(argv: Sequence[str]) -> int:
+    # Imported here: the interpreter is not needed by a check served from the cache.
+    from convlint import summary
+
+    return summary.command(argv)
+
+
 COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {
-    "check": check, "rules": list_rules, "rule": explain_rule, "summary": summary.command, "server": serve,
+    "check": check, "rules": list_rules, "rule": explain_rule, "summary": summarize, "server": serve,
 }
 
 

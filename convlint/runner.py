@@ -27,7 +27,6 @@ from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence
 
 from convlint.analysis.facts import FileFacts
 from convlint.analysis.imports import ModuleSource, Project, SourceError, check_source, decode_source
-from convlint.analysis.roots import analyse
 from convlint.cache import Cache, digest
 from convlint.config import Settings
 from convlint.diagnostics import Diagnostic
@@ -183,6 +182,10 @@ class Linter:
 
     def _analyse(self, path: Path, text: str, shown: str, rules: Sequence[Rule],
                  unknown_defaults: bool = False) -> List[Diagnostic]:
+        # Imported on the first file to analyse: a run served wholly from the cache never loads
+        # the interpreter.
+        from convlint.analysis.roots import analyse
+
         try:
             source = self.project.load(path, text)
         except SourceError as error:
@@ -206,6 +209,8 @@ class Linter:
 
     def facts(self, path: Path) -> Optional[FileFacts]:
         """The analysis of one file, for measurements (coverage); None if it cannot be parsed."""
+        from convlint.analysis.roots import analyse
+
         try:
             return analyse(self.project, self.project.load(path))
         except SourceError:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import convlint.analysis.imports as imports
+import convlint.analysis.roots as roots
 import convlint.runner as runner
 from convlint.cache import Cache, settings_fingerprint
 from convlint.config import load_settings
@@ -221,6 +222,25 @@ def test_warm_run_parses_nothing(tmp_path, parses):
     assert warm.stats["cached"] == warm.stats["files"] == 3
 
 
+def test_warm_command_does_not_load_the_interpreter(tmp_path):
+    """A run served wholly from the cache stays near Python's start-up: the interpreter (and the
+    summary built on it) is imported only when a file is analysed."""
+    write(tmp_path, {**PROJECT, "pkg/bad.py": "import torch.nn as nn\nbad = nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 6))\n"})
+    probe = ("import sys; from convlint.cli import main; code = main(['--cache-dir', 'cache', '.']); "
+             "print(code, 'convlint.analysis.interpreter' in sys.modules)")
+    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path.parent))
+    env.pop("CONVLINT_NO_CACHE", None)
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.stderr == ""
+        return done.stdout.splitlines()[-1]
+
+    assert run() == "1 True"  # cold: the files are analysed, and pkg/bad.py has a finding
+    assert run() == "1 False"
+
+
 def test_cache_folder_is_marked_and_ignored(tmp_path):
     write(tmp_path, PROJECT)
     cached_lint(tmp_path)
@@ -382,7 +402,7 @@ def test_timeout_skips_the_file_with_cl005(tmp_path, slow_file):
 
 def test_timeout_is_off_by_default_in_selection(tmp_path, monkeypatch):
     write(tmp_path, {"slow.py": "import torch\n"})
-    monkeypatch.setattr(runner, "analyse", lambda *a, **k: time.sleep(5))
+    monkeypatch.setattr(roots, "analyse", lambda *a, **k: time.sleep(5))
     settings = load_settings(tmp_path, isolated=True)
     assert Linter(settings, tmp_path, timeout=0.2).lint_paths([tmp_path / "slow.py"]) == []
 
