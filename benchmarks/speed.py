@@ -3,7 +3,8 @@
 Prepares the pinned corpus (``corpus.py``: wheels fetched by name and version with pip), then
 times, on the same files and in the same run, several times each (the median is printed):
 
-* convlint cold (an empty cache) and warm (the cache of the cold run), as the CLI runs;
+* convlint cold (an empty cache) and warm (the cache of the cold run), as the CLI runs, from its
+  compiled bytecode as an installed convlint does;
 * libcst's ``parse_module`` of every file convlint parses (the linted files the prefilter keeps
   and the files they import), in one process: the floor of any libcst-based tool;
 * Python's start-up with ``import libcst``: the floor of a warm run;
@@ -165,7 +166,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"corpus: {', '.join(f'{n} {corpus.CORPUS[n].version}' for n in names)}: {files} files, {lines:,} lines",
           flush=True)
 
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # convlint runs from its compiled bytecode, as pip installs it (and as libcst and the peers
+    # run): compiled once into the work folder, whatever PYTHONDONTWRITEBYTECODE says.
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               PYTHONPYCACHEPREFIX=str(workdir / "bytecode"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "convlint")], env=env, check=True)
     convlint = [sys.executable, "-m", "convlint", "--isolated", "--exit-zero", "--output-format", "json"]
     results: Dict[str, float] = {}
 
