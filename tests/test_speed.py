@@ -444,3 +444,20 @@ def test_speed_tricks_change_nothing_on_real_code(name, tmp_path):
     warm = Linter(settings, root, jobs=2, cache=Cache.for_run(settings, root))
     assert warm.lint_paths(paths) == plain
     assert warm.stats["cached"] == len(paths)
+
+
+def test_layer_facts_are_told_apart_without_printing_their_arguments():
+    """Telling layers built alike apart must not print an argument that is an object (a layer
+    passed to ``nn.TransformerDecoder``, a class): its repr holds whole syntax trees (5 s for
+    one file of timm). Plain values still tell 1 from 1.0."""
+    from convlint.analysis.facts import _freeze
+
+    class Unprintable:
+        def __repr__(self) -> str:
+            raise AssertionError("printed")
+
+    shared = Unprintable()
+    assert _freeze({"layer": shared, "n": 2}) == _freeze({"n": 2, "layer": shared})
+    assert _freeze({"layer": shared}) != _freeze({"layer": Unprintable()})
+    assert _freeze({"size": 1}) != _freeze({"size": 1.0}) != _freeze({"size": True})
+    assert _freeze({"sizes": (shared, 3)}) == _freeze({"sizes": (shared, 3)})

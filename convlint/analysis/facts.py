@@ -12,7 +12,7 @@ import libcst as cst
 
 from convlint.analysis.imports import ModuleSource
 from convlint.analysis.objects import Layer
-from convlint.analysis.values import as_dim
+from convlint.analysis.values import Dim, as_dim
 
 
 @dataclass(frozen=True)
@@ -220,5 +220,25 @@ def _resolved(value: Any) -> bool:
     return as_dim(value) is not None
 
 
-def _freeze(arguments: Dict[str, Any]) -> Tuple[Tuple[str, str], ...]:
-    return tuple(sorted((name, repr(value)) for name, value in arguments.items()))
+def _freeze(arguments: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
+    """A key for a layer's arguments: what two layers built alike share."""
+    return tuple(sorted(((name, _value_key(value)) for name, value in arguments.items()), key=_first))
+
+
+def _first(item: Tuple[str, Any]) -> str:
+    return item[0]
+
+
+_PLAIN = (int, float, str, bytes, type(None), Dim)
+
+
+def _value_key(value: Any) -> Any:
+    """Plain values (numbers, strings, sizes) by their repr, which tells 1 from 1.0 and True;
+    any other object (a layer, a class, a function passed as an argument) by identity, since
+    its repr would print whole syntax trees. A fact that is kept holds its layer's arguments,
+    so an identity cannot be reused while it is a key."""
+    if isinstance(value, _PLAIN):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_value_key(item) for item in value))
+    return ("object", id(value))
