@@ -48,6 +48,7 @@ from convlint.analysis.objects import (
     DictValue,
     External,
     ExternalCallable,
+    Frame,
     FunctionValue,
     Instance,
     Layer,
@@ -63,7 +64,6 @@ from convlint.analysis.objects import (
     Site,
     Super,
     Tensor,
-    argument_node,
     birth_now,
     join_values,
 )
@@ -137,15 +137,6 @@ CONTROL_SIGNALS = _SIGNALS
 class _JournalFrame:
     opened_at: int
     entries: Dict[int, Tuple[Mutable, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """A user function being run, and the call that runs it."""
-
-    function: FunctionValue
-    call: Optional[cst.CSTNode]
-    implicit: int
 
 
 @dataclass
@@ -290,7 +281,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         self.steps = 0
         self.journal: List[_JournalFrame] = []
         self.calls: List[_Call] = []
-        self.frames: List[_Frame] = []
+        self.frames: List[Frame] = []
         self.sites: List[Site] = []
         self.context: Optional[str] = None
         #: Models and containers built by the current root, whose forward is checked afterwards.
@@ -1619,7 +1610,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             scope.parent = Scope(self.module_namespace_of(function.module), None, function.module)
         call = _Call(self._open())
         self.calls.append(call)
-        self.frames.append(_Frame(function, node, implicit))
+        self.frames.append(Frame(function, node, implicit))
         pushed = node is not None
         if pushed:
             self.sites.append((node, self._current_module()))
@@ -2001,12 +1992,8 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
         arguments = _bind_signature(spec, args)
-        names = spec.param_names
-        layer = Layer(spec, arguments, node, self._current_module(), self._path(node))
+        layer = Layer(spec, arguments, node, self._current_module(), self._path(node), frames=tuple(self.frames))
         self.register_compact(layer)
-        if type(node) is cst.Call:
-            layer.origins = {name: calls for name in arguments
-                             for calls in [self._origin_of(argument_node(node, names, name))] if calls}
         anchor = self.facts.anchor(layer)
         if anchor is not None:
             self.facts.add_layer(LayerFact(layer, anchor, self.context))
@@ -2040,23 +2027,6 @@ class Interpreter(KerasSupport, FlaxSupport):
             return UNKNOWN_TENSOR
         layer = Layer(spec, {**arguments, **sizes}, node, self._current_module(), self._path(node))
         return flow.touched(self.apply_layer(layer, tensor))
-
-    def _origin_of(self, expression: Optional[cst.BaseExpression]) -> Tuple[cst.CSTNode, ...]:
-        """The calls, innermost first, through which the value of ``expression`` was passed on
-        as a bare parameter: for ``Conv2d(in_ch, …)`` inside ``Block``, the call ``Block(64, 64)``
-        that wrote it, so that a wrong argument is reported where it is written."""
-        calls: List[cst.CSTNode] = []
-        for frame in reversed(self.frames):
-            if type(expression) is not cst.Name or type(frame.call) is not cst.Call:
-                break
-            parameters = _parameter_names(frame.function)
-            if expression.value not in parameters:
-                break
-            calls.append(frame.call)
-            expression = argument_node(frame.call, parameters[frame.implicit:], expression.value)
-            if expression is None:
-                break
-        return tuple(calls)
 
     def _new_container(self, kind: str, children: List[Tuple[Any, Any]], node: Optional[cst.CSTNode]) -> Container:
         container = Container(kind, children, node, self._path(node))
@@ -2620,16 +2590,6 @@ def _dotted(node: cst.BaseExpression) -> str:
 
 def _name_of(node: cst.BaseExpression) -> str:
     return node.value if type(node) is cst.Name else _dotted(node)
-
-
-def _parameter_names(function: FunctionValue) -> List[str]:
-    key = ("parameters", id(function.node))
-    names = function.module.derived.get(key)
-    if names is None:
-        params = function.node.params
-        names = function.module.derived[key] = [
-            p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
-    return names
 
 
 def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:

@@ -201,6 +201,26 @@ class FunctionValue:
     def name(self) -> str:
         return self.node.name.value if isinstance(self.node, cst.FunctionDef) else "<lambda>"
 
+    def parameter_names(self) -> List[str]:
+        """Every named parameter in signature order, ``*args`` and ``**kwargs`` left out."""
+        key = ("parameters", id(self.node))
+        names = self.module.derived.get(key)
+        if names is None:
+            params = self.node.params
+            names = self.module.derived[key] = [
+                p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
+        return names
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A user function being run, and the call that runs it."""
+
+    function: FunctionValue
+    call: Optional[cst.CSTNode]
+    #: How many leading arguments the call does not spell (``self`` of a method).
+    implicit: int
+
 
 @dataclass(eq=False)
 class ClassValue:
@@ -344,8 +364,9 @@ class Layer:
     module: "ModuleSource"
     #: The calls that led to this layer, outermost first, ending with the layer's own call.
     path: Tuple[Site, ...]
-    #: For some arguments: the calls, innermost first, that passed their value down to the layer.
-    origins: Dict[str, Tuple[cst.CSTNode, ...]] = field(default_factory=dict)
+    #: The user functions running when the layer was built, outermost first: what ``origins``
+    #: reads, kept so that origins are found only for the layers a finding is about.
+    frames: Tuple[Frame, ...] = field(default=(), repr=False)
     #: Set when code assigned to the layer's attributes after building it (tied weights …).
     altered: bool = False
     #: For a layer that creates its weights on its first call (Keras): the shape of its input.
@@ -377,6 +398,24 @@ class Layer:
         if type(self.node) is not cst.Call:
             return None
         return argument_node(self.node, self.spec.param_names, name)
+
+    def origins(self, parameter: Optional[str]) -> Tuple[cst.CSTNode, ...]:
+        """The calls, innermost first, through which the value of argument ``parameter`` was
+        passed on as a bare parameter: for ``Conv2d(in_ch, …)`` inside ``Block``, the call
+        ``Block(64, 64)`` that wrote it, so that a wrong argument is reported where it is written."""
+        if parameter is None or parameter not in self.arguments:
+            return ()
+        expression = self.argument_node(parameter)
+        calls: List[cst.CSTNode] = []
+        for frame in reversed(self.frames):
+            if type(expression) is not cst.Name or type(frame.call) is not cst.Call:
+                break
+            parameters = frame.function.parameter_names()
+            if expression.value not in parameters:
+                break
+            calls.append(frame.call)
+            expression = argument_node(frame.call, parameters[frame.implicit:], expression.value)
+        return tuple(calls)
 
 
 @dataclass(eq=False)
