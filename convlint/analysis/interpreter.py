@@ -265,7 +265,7 @@ def _string_value(node: cst.SimpleString) -> Any:
 
 
 def _body(node: Any) -> Sequence[cst.CSTNode]:
-    return node.body if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)) else node.body.body
+    return node.body if type(node) in (cst.IndentedBlock, cst.SimpleStatementSuite) else node.body.body
 
 
 class Interpreter(KerasSupport, FlaxSupport):
@@ -565,7 +565,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         orelse = node.orelse
 
         def run_else() -> None:
-            if isinstance(orelse, cst.If):
+            if type(orelse) is cst.If:
                 self._if(orelse, scope)
             elif orelse is not None:
                 self.execute_block(_body(orelse), scope)
@@ -767,11 +767,11 @@ class Interpreter(KerasSupport, FlaxSupport):
     def assign(self, target: cst.BaseExpression, value: Any, scope: Scope) -> None:
         if type(target) is cst.Name:
             self.bind(scope, target.value, value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             self._unpack(target.elements, value, scope)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             self.set_attribute(self.evaluate(target.value, scope), target.attr.value, value)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             obj = self.evaluate(target.value, scope)
             key = self._subscript_key(target, scope)
             self.set_item(obj, key, value)
@@ -867,15 +867,15 @@ class Interpreter(KerasSupport, FlaxSupport):
                     receiver.attributes = {name: UNKNOWN for name in receiver.attributes}
 
     def _forget_target(self, target: cst.BaseExpression, scope: Scope) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bind(scope, target.value, UNKNOWN)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self._forget_target(element.value, scope)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             owner = self._quiet_evaluate(target.value, scope)
             self.set_attribute(owner, target.attr.value, UNKNOWN)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             self._forget_contents(self._quiet_evaluate(target.value, scope))
 
     def _forget_contents(self, value: Any) -> None:
@@ -900,7 +900,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         """Evaluate a plain name or attribute chain, without calls (no side effects)."""
         if type(node) is cst.Name:
             return self.lookup(node.value, scope)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return self.attribute(self._quiet_evaluate(node.value, scope), node.attr.value)
         return UNKNOWN
 
@@ -923,7 +923,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         return _literal(node)
 
     def _string(self, node: Any, scope: Scope) -> Any:
-        if isinstance(node, cst.FormattedString):
+        if type(node) is cst.FormattedString:
             return UNKNOWN
         value = _STRINGS.get(node.value, _MISSING)
         if value is _MISSING:
@@ -935,7 +935,7 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _formatted(self, node: cst.FormattedString, scope: Scope) -> Any:
         parts = []
         for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
+            if type(part) is cst.FormattedStringText:
                 parts.append(part.value)
                 continue
             value = self.evaluate(part.expression, scope)
@@ -957,13 +957,13 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _unpacked_shape(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope) -> None:
         """``B, T, C = x.shape`` (or ``x.size()``) raises unless ``x`` has three axes: a tensor
         of unknown rank learns it, keeping the trailing sizes it knew."""
-        if not isinstance(target, (cst.Tuple, cst.List)) or \
+        if type(target) not in (cst.Tuple, cst.List) or \
                 any(type(element) is cst.StarredElement for element in target.elements):
             return
-        if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Attribute) and \
+        if type(value) is cst.Call and not value.args and type(value.func) is cst.Attribute and \
                 value.func.attr.value == "size":
             receiver: cst.BaseExpression = value.func.value
-        elif isinstance(value, cst.Attribute) and value.attr.value == "shape":
+        elif type(value) is cst.Attribute and value.attr.value == "shape":
             receiver = value.value
         else:
             return
@@ -1027,7 +1027,7 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _dict(self, node: cst.Dict, scope: Scope) -> Any:
         result = DictValue()
         for element in node.elements:
-            if isinstance(element, cst.StarredDictElement):
+            if type(element) is cst.StarredDictElement:
                 source = self.evaluate(element.value, scope)
                 if isinstance(source, DictValue):
                     result.items.update(source.items)
@@ -1230,14 +1230,14 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def _unary(self, node: cst.UnaryOperation, scope: Scope) -> Any:
         value = self.evaluate(node.expression, scope)
-        if isinstance(node.operator, cst.Not):
+        if type(node.operator) is cst.Not:
             truth = self.truth(value)
             return UNKNOWN if truth is None else not truth
         if isinstance(value, Tensor):
             return flow.touched(value)
-        if isinstance(node.operator, cst.Minus):
+        if type(node.operator) is cst.Minus:
             return multiply(value, -1) if isinstance(value, Dim) else self.binary(cst.Subtract, 0, value)
-        if isinstance(node.operator, cst.Plus):
+        if type(node.operator) is cst.Plus:
             return value if is_native(value) or isinstance(value, Dim) else UNKNOWN
         if isinstance(value, int) and not isinstance(value, bool):
             return ~value
@@ -1246,7 +1246,7 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _boolean(self, node: cst.BooleanOperation, scope: Scope) -> Any:
         left = self.evaluate(node.left, scope)
         truth = self.truth(left)
-        is_and = isinstance(node.operator, cst.And)
+        is_and = type(node.operator) is cst.And
         if truth is None:
             right = self._speculate(node.right, scope)
             return UNKNOWN if right is not left else left
@@ -1348,7 +1348,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         results: List[Any] = []
         self._comprehend(node.for_in, inner, lambda: results.append(self._element(node, inner)),
                          lambda: results.append(UNKNOWN_ITEMS))
-        if isinstance(node, cst.DictComp):
+        if type(node) is cst.DictComp:
             result = DictValue(complete=UNKNOWN_ITEMS not in results)
             for pair in results:
                 if pair is UNKNOWN_ITEMS:
@@ -1358,12 +1358,12 @@ class Interpreter(KerasSupport, FlaxSupport):
                 else:
                     result.items[pair[0]] = pair[1]
             return result
-        if isinstance(node, cst.SetComp):
+        if type(node) is cst.SetComp:
             return UNKNOWN
         return ListValue(results)
 
     def _element(self, node: Any, scope: Scope) -> Any:
-        if isinstance(node, cst.DictComp):
+        if type(node) is cst.DictComp:
             return (self.evaluate(node.key, scope), self.evaluate(node.value, scope))
         return self.evaluate(node.elt, scope)
 
@@ -1693,7 +1693,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             else:
                 bound[name] = Dim.symbol(name) if symbolic else UNKNOWN
         star = params.star_arg
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             # A root's ``*args`` has no default: any number of arguments may come.
             exact = not args.open_positional and not (symbolic and not extra_positional)
             bound[star.name.value] = tuple(extra_positional) if exact else UNKNOWN
@@ -1701,7 +1701,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             bound[params.star_kwarg.name.value] = DictValue(extra_keywords, complete=not args.open_keywords)
         elif any(not isinstance(value, MaybeMissing) for value in extra_keywords.values()):
             return None
-        if extra_positional and not isinstance(star, cst.Param):
+        if extra_positional and type(star) is not cst.Param:
             return None
         return bound
 
@@ -2393,7 +2393,7 @@ def _is_generator(function: cst.FunctionDef, module: ModuleSource) -> bool:
         node = stack.pop()
         if type(node) is cst.Yield:
             found = True
-        elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        elif type(node) not in (cst.FunctionDef, cst.Lambda, cst.ClassDef):
             stack.extend(_child_nodes(node))
     module.derived[key] = found
     return found
@@ -2601,18 +2601,18 @@ def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseE
         return cached
     # The header (``for m in self.modules()``) runs once, before the body: only the body and
     # the loop target repeat.
-    targets: List[cst.BaseExpression] = [loop.target] if isinstance(loop, cst.For) else []
+    targets: List[cst.BaseExpression] = [loop.target] if type(loop) is cst.For else []
     receivers: List[cst.BaseExpression] = []
     stack: List[cst.CSTNode] = [loop.body] + ([loop.orelse] if getattr(loop, "orelse", None) else [])
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+        if type(node) in (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr):
             targets.append(node.target)
         elif type(node) is cst.Call:
-            if isinstance(node.func, cst.Attribute):
+            if type(node.func) is cst.Attribute:
                 receivers.append(node.func.value)
             # A function may change the lists and objects it is passed.
-            receivers.extend(arg.value for arg in node.args if isinstance(arg.value, (cst.Name, cst.Attribute)))
+            receivers.extend(arg.value for arg in node.args if type(arg.value) in (cst.Name, cst.Attribute))
         stack.extend(node.children)
     module.derived[key] = (targets, receivers)
     return targets, receivers
