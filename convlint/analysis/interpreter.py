@@ -1667,8 +1667,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         root's required parameter). None when Python would refuse the call (an argument no
         parameter takes)."""
         params = function.node.params
-        positional = [p.name.value for p in itertools.chain(params.posonly_params, params.params)]
-        keyword_only = [p.name.value for p in params.kwonly_params]
+        names = function.parameters()
+        positional = names.positional
         bound: Dict[str, Any] = {}
         extra_positional: List[Any] = []
         for index, value in enumerate(_known_prefix(args.positional)):
@@ -1678,12 +1678,12 @@ class Interpreter(KerasSupport, FlaxSupport):
                 extra_positional.append(value)
         extra_keywords: Dict[str, Any] = {}
         for name, value in args.keywords.items():
-            if (name in positional or name in keyword_only) and name not in bound:
+            if name in names.every and name not in bound:
                 default = function.defaults.get(name, UNKNOWN)
                 bound[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
             else:
                 extra_keywords[name] = value
-        for name in positional + keyword_only:
+        for name in names.every:
             if name in bound:
                 continue
             if not args.exact:

@@ -185,6 +185,16 @@ class DictValue(Mutable):
         return (_join_dicts(a[0], b[0], missing=MaybeMissing), a[1] and b[1])
 
 
+@dataclass(frozen=True)
+class ParameterNames:
+    """A function's named parameters (``*args`` and ``**kwargs`` left out), read once."""
+
+    positional: Tuple[str, ...]
+    keyword_only: Tuple[str, ...]
+    #: ``positional + keyword_only``: every name a keyword argument may bind.
+    every: Tuple[str, ...]
+
+
 @dataclass(eq=False)
 class FunctionValue:
     """A ``def`` or ``lambda`` of the analysed code, with the scope it closes over."""
@@ -196,20 +206,20 @@ class FunctionValue:
     kind: str = "function"  # or "staticmethod", "classmethod", "property"
     #: The class whose body defined this function, for ``super()``.
     owner: Optional["ClassValue"] = None
+    _parameters: Optional[ParameterNames] = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.node.name.value if isinstance(self.node, cst.FunctionDef) else "<lambda>"
 
-    def parameter_names(self) -> List[str]:
-        """Every named parameter in signature order, ``*args`` and ``**kwargs`` left out."""
-        key = ("parameters", id(self.node))
-        names = self.module.derived.get(key)
-        if names is None:
+    def parameters(self) -> ParameterNames:
+        """The parameter names, computed on the first call: a function is called many times."""
+        if self._parameters is None:
             params = self.node.params
-            names = self.module.derived[key] = [
-                p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
-        return names
+            positional = tuple(p.name.value for p in itertools.chain(params.posonly_params, params.params))
+            keyword_only = tuple(p.name.value for p in params.kwonly_params)
+            self._parameters = ParameterNames(positional, keyword_only, positional + keyword_only)
+        return self._parameters
 
 
 @dataclass(frozen=True)
@@ -410,7 +420,7 @@ class Layer:
         for frame in reversed(self.frames):
             if type(expression) is not cst.Name or type(frame.call) is not cst.Call:
                 break
-            parameters = frame.function.parameter_names()
+            parameters = frame.function.parameters().every
             if expression.value not in parameters:
                 break
             calls.append(frame.call)
