@@ -282,6 +282,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         self.journal: List[_JournalFrame] = []
         self.calls: List[_Call] = []
         self.frames: List[Frame] = []
+        #: How many frames run each function, for the same-function depth limit.
+        self.running: Dict[FunctionValue, int] = {}
         self.sites: List[Site] = []
         self.context: Optional[str] = None
         #: Models and containers built by the current root, whose forward is checked afterwards.
@@ -338,6 +340,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             self.undo(self.journal[-1])
         self.calls.clear()
         self.frames.clear()
+        self.running.clear()
         self.sites.clear()
         self.module_stack.clear()
 
@@ -1597,7 +1600,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         """Run a user function. ``implicit`` counts the leading arguments the call site does not
         spell (``self`` of a method, the instance of ``__init__``)."""
         if len(self.frames) >= self.limits.call_depth or \
-                sum(frame.function is function for frame in self.frames) >= self.limits.same_function_depth:
+                self.running.get(function, 0) >= self.limits.same_function_depth:
             self.facts.budget_notes.append((self._current_site(), "call depth limit"))
             return UNKNOWN
         bound = self._bind_parameters(function, args, symbolic)
@@ -1611,6 +1614,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         call = _Call(self._open())
         self.calls.append(call)
         self.frames.append(Frame(function, node, implicit))
+        self.running[function] = self.running.get(function, 0) + 1
         pushed = node is not None
         if pushed:
             self.sites.append((node, self._current_module()))
@@ -1636,6 +1640,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             if pushed:
                 self.sites.pop()
             self.frames.pop()
+            self.running[function] -= 1
             self.calls.pop()
             self._close(call.journal)
         if call.deferred:
