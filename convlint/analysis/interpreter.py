@@ -750,9 +750,9 @@ class Interpreter(KerasSupport, FlaxSupport):
         current: Optional[Scope] = scope
         while current is not None:
             found = current.namespace.values.get(name, _MISSING)
-            if isinstance(found, LazyImport):
-                found = current.namespace.values[name] = self.resolve(found)
             if found is not _MISSING:
+                if type(found) is LazyImport:
+                    found = current.namespace.values[name] = self.resolve(found)
                 return found
             if current.parent is None:
                 stars = current.namespace.values.get(_STARS, ())
@@ -2318,8 +2318,10 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _record_checks(self, layer: Layer, tensor: Tensor, checks: Sequence[Any]) -> None:
         """Record what ``layer`` checks of ``tensor``: sizes it cannot take, sizes it expects."""
         for check in self._record_unfits(layer, tensor, checks):
+            if as_dim(check.expected) is None or as_dim(check.received) is None:
+                continue
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
-            if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
+            if anchor is not None:
                 note = tensor.note[1] if tensor.note is not None and tensor.note[0] == check.axis else None
                 self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
                                              tensor.origin, anchor, self.context, note))
