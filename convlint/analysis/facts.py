@@ -170,7 +170,7 @@ class FileFacts:
         also built the ``producer`` wired both layers itself, so the mistake is inside it."""
         shared = {id(node) for node, _ in producer.path} if producer is not None else set()
         origin = None
-        for call in layer.origins.get(parameter or "", ()):
+        for call in layer.origins(parameter):
             if id(call) in shared:
                 break
             origin = call

@@ -173,7 +173,7 @@ def _window_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: An
     """PyTorch's output size of a convolution or pooling along one axis (below 1: it raises)."""
     if size is UNDEFINED:
         return UNDEFINED
-    if not all(type(v) is int for v in (size, kernel, stride, padding, dilation)) or stride <= 0:
+    if not type(size) is type(kernel) is type(stride) is type(padding) is type(dilation) is int or stride <= 0:
         return UNKNOWN
     span = size + 2 * padding - dilation * (kernel - 1) - 1
     out = (-(-span // stride) if ceil_mode else span // stride) + 1
@@ -183,7 +183,7 @@ def _window_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: An
 
 
 def _transposed_size(size: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, extra: Any) -> Any:
-    if not all(type(v) is int for v in (size, kernel, stride, padding, dilation, extra)):
+    if not type(size) is type(kernel) is type(stride) is type(padding) is type(dilation) is type(extra) is int:
         return UNKNOWN
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + extra + 1
 

@@ -245,7 +245,8 @@ class Project:
         #: What each module's execution (and the lazy imports of its namespace) consulted. Paths
         #: are kept as strings: noting one costs a set insertion, and pathlib's equality is slow.
         self._consulted: Dict[str, Set[str]] = {}
-        #: The sets recording right now: the analysed files', and the modules' being executed.
+        #: The sets recording right now, each once: the analysed files', and the modules' being
+        #: executed.
         self._recording: List[Set[str]] = []
 
     # ----------------------------------------------------------------- what an analysis used
@@ -272,8 +273,13 @@ class Project:
 
     @contextmanager
     def on_behalf_of(self, module: Path) -> Iterator[None]:
-        """What is consulted inside belongs to ``module`` as well (its body, its lazy imports)."""
+        """What is consulted inside belongs to ``module`` as well (its body, its lazy imports).
+        A module already recording stays where it is: lazy imports nest deeply (hundreds of
+        levels), and each level would otherwise add every path noted to the same few sets."""
         consulted = self._consulted.setdefault(str(module), set())
+        if any(recording is consulted for recording in self._recording):
+            yield
+            return
         self._recording.append(consulted)
         try:
             yield

@@ -48,6 +48,7 @@ from convlint.analysis.objects import (
     DictValue,
     External,
     ExternalCallable,
+    Frame,
     FunctionValue,
     Instance,
     Layer,
@@ -63,7 +64,6 @@ from convlint.analysis.objects import (
     Site,
     Super,
     Tensor,
-    argument_node,
     birth_now,
     join_values,
 )
@@ -137,15 +137,6 @@ CONTROL_SIGNALS = _SIGNALS
 class _JournalFrame:
     opened_at: int
     entries: Dict[int, Tuple[Mutable, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """A user function being run, and the call that runs it."""
-
-    function: FunctionValue
-    call: Optional[cst.CSTNode]
-    implicit: int
 
 
 @dataclass
@@ -274,7 +265,7 @@ def _string_value(node: cst.SimpleString) -> Any:
 
 
 def _body(node: Any) -> Sequence[cst.CSTNode]:
-    return node.body if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)) else node.body.body
+    return node.body if type(node) in (cst.IndentedBlock, cst.SimpleStatementSuite) else node.body.body
 
 
 class Interpreter(KerasSupport, FlaxSupport):
@@ -290,7 +281,9 @@ class Interpreter(KerasSupport, FlaxSupport):
         self.steps = 0
         self.journal: List[_JournalFrame] = []
         self.calls: List[_Call] = []
-        self.frames: List[_Frame] = []
+        self.frames: List[Frame] = []
+        #: How many frames run each function, for the same-function depth limit.
+        self.running: Dict[FunctionValue, int] = {}
         self.sites: List[Site] = []
         self.context: Optional[str] = None
         #: Models and containers built by the current root, whose forward is checked afterwards.
@@ -347,6 +340,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             self.undo(self.journal[-1])
         self.calls.clear()
         self.frames.clear()
+        self.running.clear()
         self.sites.clear()
         self.module_stack.clear()
 
@@ -574,7 +568,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         orelse = node.orelse
 
         def run_else() -> None:
-            if isinstance(orelse, cst.If):
+            if type(orelse) is cst.If:
                 self._if(orelse, scope)
             elif orelse is not None:
                 self.execute_block(_body(orelse), scope)
@@ -756,9 +750,9 @@ class Interpreter(KerasSupport, FlaxSupport):
         current: Optional[Scope] = scope
         while current is not None:
             found = current.namespace.values.get(name, _MISSING)
-            if isinstance(found, LazyImport):
-                found = current.namespace.values[name] = self.resolve(found)
             if found is not _MISSING:
+                if type(found) is LazyImport:
+                    found = current.namespace.values[name] = self.resolve(found)
                 return found
             if current.parent is None:
                 stars = current.namespace.values.get(_STARS, ())
@@ -776,11 +770,11 @@ class Interpreter(KerasSupport, FlaxSupport):
     def assign(self, target: cst.BaseExpression, value: Any, scope: Scope) -> None:
         if type(target) is cst.Name:
             self.bind(scope, target.value, value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             self._unpack(target.elements, value, scope)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             self.set_attribute(self.evaluate(target.value, scope), target.attr.value, value)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             obj = self.evaluate(target.value, scope)
             key = self._subscript_key(target, scope)
             self.set_item(obj, key, value)
@@ -876,15 +870,15 @@ class Interpreter(KerasSupport, FlaxSupport):
                     receiver.attributes = {name: UNKNOWN for name in receiver.attributes}
 
     def _forget_target(self, target: cst.BaseExpression, scope: Scope) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bind(scope, target.value, UNKNOWN)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self._forget_target(element.value, scope)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             owner = self._quiet_evaluate(target.value, scope)
             self.set_attribute(owner, target.attr.value, UNKNOWN)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             self._forget_contents(self._quiet_evaluate(target.value, scope))
 
     def _forget_contents(self, value: Any) -> None:
@@ -909,7 +903,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         """Evaluate a plain name or attribute chain, without calls (no side effects)."""
         if type(node) is cst.Name:
             return self.lookup(node.value, scope)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return self.attribute(self._quiet_evaluate(node.value, scope), node.attr.value)
         return UNKNOWN
 
@@ -932,7 +926,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         return _literal(node)
 
     def _string(self, node: Any, scope: Scope) -> Any:
-        if isinstance(node, cst.FormattedString):
+        if type(node) is cst.FormattedString:
             return UNKNOWN
         value = _STRINGS.get(node.value, _MISSING)
         if value is _MISSING:
@@ -944,7 +938,7 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _formatted(self, node: cst.FormattedString, scope: Scope) -> Any:
         parts = []
         for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
+            if type(part) is cst.FormattedStringText:
                 parts.append(part.value)
                 continue
             value = self.evaluate(part.expression, scope)
@@ -966,13 +960,13 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _unpacked_shape(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope) -> None:
         """``B, T, C = x.shape`` (or ``x.size()``) raises unless ``x`` has three axes: a tensor
         of unknown rank learns it, keeping the trailing sizes it knew."""
-        if not isinstance(target, (cst.Tuple, cst.List)) or \
+        if type(target) not in (cst.Tuple, cst.List) or \
                 any(type(element) is cst.StarredElement for element in target.elements):
             return
-        if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Attribute) and \
+        if type(value) is cst.Call and not value.args and type(value.func) is cst.Attribute and \
                 value.func.attr.value == "size":
             receiver: cst.BaseExpression = value.func.value
-        elif isinstance(value, cst.Attribute) and value.attr.value == "shape":
+        elif type(value) is cst.Attribute and value.attr.value == "shape":
             receiver = value.value
         else:
             return
@@ -1036,7 +1030,7 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _dict(self, node: cst.Dict, scope: Scope) -> Any:
         result = DictValue()
         for element in node.elements:
-            if isinstance(element, cst.StarredDictElement):
+            if type(element) is cst.StarredDictElement:
                 source = self.evaluate(element.value, scope)
                 if isinstance(source, DictValue):
                     result.items.update(source.items)
@@ -1239,14 +1233,14 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def _unary(self, node: cst.UnaryOperation, scope: Scope) -> Any:
         value = self.evaluate(node.expression, scope)
-        if isinstance(node.operator, cst.Not):
+        if type(node.operator) is cst.Not:
             truth = self.truth(value)
             return UNKNOWN if truth is None else not truth
         if isinstance(value, Tensor):
             return flow.touched(value)
-        if isinstance(node.operator, cst.Minus):
+        if type(node.operator) is cst.Minus:
             return multiply(value, -1) if isinstance(value, Dim) else self.binary(cst.Subtract, 0, value)
-        if isinstance(node.operator, cst.Plus):
+        if type(node.operator) is cst.Plus:
             return value if is_native(value) or isinstance(value, Dim) else UNKNOWN
         if isinstance(value, int) and not isinstance(value, bool):
             return ~value
@@ -1255,7 +1249,7 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _boolean(self, node: cst.BooleanOperation, scope: Scope) -> Any:
         left = self.evaluate(node.left, scope)
         truth = self.truth(left)
-        is_and = isinstance(node.operator, cst.And)
+        is_and = type(node.operator) is cst.And
         if truth is None:
             right = self._speculate(node.right, scope)
             return UNKNOWN if right is not left else left
@@ -1357,7 +1351,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         results: List[Any] = []
         self._comprehend(node.for_in, inner, lambda: results.append(self._element(node, inner)),
                          lambda: results.append(UNKNOWN_ITEMS))
-        if isinstance(node, cst.DictComp):
+        if type(node) is cst.DictComp:
             result = DictValue(complete=UNKNOWN_ITEMS not in results)
             for pair in results:
                 if pair is UNKNOWN_ITEMS:
@@ -1367,12 +1361,12 @@ class Interpreter(KerasSupport, FlaxSupport):
                 else:
                     result.items[pair[0]] = pair[1]
             return result
-        if isinstance(node, cst.SetComp):
+        if type(node) is cst.SetComp:
             return UNKNOWN
         return ListValue(results)
 
     def _element(self, node: Any, scope: Scope) -> Any:
-        if isinstance(node, cst.DictComp):
+        if type(node) is cst.DictComp:
             return (self.evaluate(node.key, scope), self.evaluate(node.value, scope))
         return self.evaluate(node.elt, scope)
 
@@ -1606,7 +1600,7 @@ class Interpreter(KerasSupport, FlaxSupport):
         """Run a user function. ``implicit`` counts the leading arguments the call site does not
         spell (``self`` of a method, the instance of ``__init__``)."""
         if len(self.frames) >= self.limits.call_depth or \
-                sum(frame.function is function for frame in self.frames) >= self.limits.same_function_depth:
+                self.running.get(function, 0) >= self.limits.same_function_depth:
             self.facts.budget_notes.append((self._current_site(), "call depth limit"))
             return UNKNOWN
         bound = self._bind_parameters(function, args, symbolic)
@@ -1619,7 +1613,8 @@ class Interpreter(KerasSupport, FlaxSupport):
             scope.parent = Scope(self.module_namespace_of(function.module), None, function.module)
         call = _Call(self._open())
         self.calls.append(call)
-        self.frames.append(_Frame(function, node, implicit))
+        self.frames.append(Frame(function, node, implicit))
+        self.running[function] = self.running.get(function, 0) + 1
         pushed = node is not None
         if pushed:
             self.sites.append((node, self._current_module()))
@@ -1645,6 +1640,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             if pushed:
                 self.sites.pop()
             self.frames.pop()
+            self.running[function] -= 1
             self.calls.pop()
             self._close(call.journal)
         if call.deferred:
@@ -1676,8 +1672,8 @@ class Interpreter(KerasSupport, FlaxSupport):
         root's required parameter). None when Python would refuse the call (an argument no
         parameter takes)."""
         params = function.node.params
-        positional = [p.name.value for p in itertools.chain(params.posonly_params, params.params)]
-        keyword_only = [p.name.value for p in params.kwonly_params]
+        names = function.parameters()
+        positional = names.positional
         bound: Dict[str, Any] = {}
         extra_positional: List[Any] = []
         for index, value in enumerate(_known_prefix(args.positional)):
@@ -1687,12 +1683,12 @@ class Interpreter(KerasSupport, FlaxSupport):
                 extra_positional.append(value)
         extra_keywords: Dict[str, Any] = {}
         for name, value in args.keywords.items():
-            if (name in positional or name in keyword_only) and name not in bound:
+            if name in names.every and name not in bound:
                 default = function.defaults.get(name, UNKNOWN)
                 bound[name] = join_values(value.value, default) if isinstance(value, MaybeMissing) else value
             else:
                 extra_keywords[name] = value
-        for name in positional + keyword_only:
+        for name in names.every:
             if name in bound:
                 continue
             if not args.exact:
@@ -1702,7 +1698,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             else:
                 bound[name] = Dim.symbol(name) if symbolic else UNKNOWN
         star = params.star_arg
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             # A root's ``*args`` has no default: any number of arguments may come.
             exact = not args.open_positional and not (symbolic and not extra_positional)
             bound[star.name.value] = tuple(extra_positional) if exact else UNKNOWN
@@ -1710,7 +1706,7 @@ class Interpreter(KerasSupport, FlaxSupport):
             bound[params.star_kwarg.name.value] = DictValue(extra_keywords, complete=not args.open_keywords)
         elif any(not isinstance(value, MaybeMissing) for value in extra_keywords.values()):
             return None
-        if extra_positional and not isinstance(star, cst.Param):
+        if extra_positional and type(star) is not cst.Param:
             return None
         return bound
 
@@ -2001,12 +1997,8 @@ class Interpreter(KerasSupport, FlaxSupport):
 
     def build_layer(self, spec: Any, args: Arguments, node: cst.CSTNode) -> Layer:
         arguments = _bind_signature(spec, args)
-        names = spec.param_names
-        layer = Layer(spec, arguments, node, self._current_module(), self._path(node))
+        layer = Layer(spec, arguments, node, self._current_module(), self._path(node), frames=tuple(self.frames))
         self.register_compact(layer)
-        if type(node) is cst.Call:
-            layer.origins = {name: calls for name in arguments
-                             for calls in [self._origin_of(argument_node(node, names, name))] if calls}
         anchor = self.facts.anchor(layer)
         if anchor is not None:
             self.facts.add_layer(LayerFact(layer, anchor, self.context))
@@ -2040,23 +2032,6 @@ class Interpreter(KerasSupport, FlaxSupport):
             return UNKNOWN_TENSOR
         layer = Layer(spec, {**arguments, **sizes}, node, self._current_module(), self._path(node))
         return flow.touched(self.apply_layer(layer, tensor))
-
-    def _origin_of(self, expression: Optional[cst.BaseExpression]) -> Tuple[cst.CSTNode, ...]:
-        """The calls, innermost first, through which the value of ``expression`` was passed on
-        as a bare parameter: for ``Conv2d(in_ch, …)`` inside ``Block``, the call ``Block(64, 64)``
-        that wrote it, so that a wrong argument is reported where it is written."""
-        calls: List[cst.CSTNode] = []
-        for frame in reversed(self.frames):
-            if type(expression) is not cst.Name or type(frame.call) is not cst.Call:
-                break
-            parameters = _parameter_names(frame.function)
-            if expression.value not in parameters:
-                break
-            calls.append(frame.call)
-            expression = argument_node(frame.call, parameters[frame.implicit:], expression.value)
-            if expression is None:
-                break
-        return tuple(calls)
 
     def _new_container(self, kind: str, children: List[Tuple[Any, Any]], node: Optional[cst.CSTNode]) -> Container:
         container = Container(kind, children, node, self._path(node))
@@ -2343,8 +2318,10 @@ class Interpreter(KerasSupport, FlaxSupport):
     def _record_checks(self, layer: Layer, tensor: Tensor, checks: Sequence[Any]) -> None:
         """Record what ``layer`` checks of ``tensor``: sizes it cannot take, sizes it expects."""
         for check in self._record_unfits(layer, tensor, checks):
+            if as_dim(check.expected) is None or as_dim(check.received) is None:
+                continue
             anchor = self.facts.anchor(layer, check.parameter, tensor.origin)
-            if anchor is not None and as_dim(check.expected) is not None and as_dim(check.received) is not None:
+            if anchor is not None:
                 note = tensor.note[1] if tensor.note is not None and tensor.note[0] == check.axis else None
                 self.facts.add_flow(FlowFact(layer, check.parameter, check.expected, check.received,
                                              tensor.origin, anchor, self.context, note))
@@ -2423,7 +2400,7 @@ def _is_generator(function: cst.FunctionDef, module: ModuleSource) -> bool:
         node = stack.pop()
         if type(node) is cst.Yield:
             found = True
-        elif not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        elif type(node) not in (cst.FunctionDef, cst.Lambda, cst.ClassDef):
             stack.extend(_child_nodes(node))
     module.derived[key] = found
     return found
@@ -2622,16 +2599,6 @@ def _name_of(node: cst.BaseExpression) -> str:
     return node.value if type(node) is cst.Name else _dotted(node)
 
 
-def _parameter_names(function: FunctionValue) -> List[str]:
-    key = ("parameters", id(function.node))
-    names = function.module.derived.get(key)
-    if names is None:
-        params = function.node.params
-        names = function.module.derived[key] = [
-            p.name.value for p in itertools.chain(params.posonly_params, params.params, params.kwonly_params)]
-    return names
-
-
 def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseExpression], List[cst.BaseExpression]]:
     """What a loop's body may rebind (assignment targets) and mutate (receivers of method
     calls); computed once per loop node."""
@@ -2641,18 +2608,18 @@ def _changed_in(loop: cst.CSTNode, module: ModuleSource) -> Tuple[List[cst.BaseE
         return cached
     # The header (``for m in self.modules()``) runs once, before the body: only the body and
     # the loop target repeat.
-    targets: List[cst.BaseExpression] = [loop.target] if isinstance(loop, cst.For) else []
+    targets: List[cst.BaseExpression] = [loop.target] if type(loop) is cst.For else []
     receivers: List[cst.BaseExpression] = []
     stack: List[cst.CSTNode] = [loop.body] + ([loop.orelse] if getattr(loop, "orelse", None) else [])
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+        if type(node) in (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr):
             targets.append(node.target)
         elif type(node) is cst.Call:
-            if isinstance(node.func, cst.Attribute):
+            if type(node.func) is cst.Attribute:
                 receivers.append(node.func.value)
             # A function may change the lists and objects it is passed.
-            receivers.extend(arg.value for arg in node.args if isinstance(arg.value, (cst.Name, cst.Attribute)))
+            receivers.extend(arg.value for arg in node.args if type(arg.value) in (cst.Name, cst.Attribute))
         stack.extend(node.children)
     module.derived[key] = (targets, receivers)
     return targets, receivers

@@ -185,6 +185,16 @@ class DictValue(Mutable):
         return (_join_dicts(a[0], b[0], missing=MaybeMissing), a[1] and b[1])
 
 
+@dataclass(frozen=True)
+class ParameterNames:
+    """A function's named parameters (``*args`` and ``**kwargs`` left out), read once."""
+
+    positional: Tuple[str, ...]
+    keyword_only: Tuple[str, ...]
+    #: ``positional + keyword_only``: every name a keyword argument may bind.
+    every: Tuple[str, ...]
+
+
 @dataclass(eq=False)
 class FunctionValue:
     """A ``def`` or ``lambda`` of the analysed code, with the scope it closes over."""
@@ -196,10 +206,30 @@ class FunctionValue:
     kind: str = "function"  # or "staticmethod", "classmethod", "property"
     #: The class whose body defined this function, for ``super()``.
     owner: Optional["ClassValue"] = None
+    _parameters: Optional[ParameterNames] = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.node.name.value if isinstance(self.node, cst.FunctionDef) else "<lambda>"
+
+    def parameters(self) -> ParameterNames:
+        """The parameter names, computed on the first call: a function is called many times."""
+        if self._parameters is None:
+            params = self.node.params
+            positional = tuple(p.name.value for p in itertools.chain(params.posonly_params, params.params))
+            keyword_only = tuple(p.name.value for p in params.kwonly_params)
+            self._parameters = ParameterNames(positional, keyword_only, positional + keyword_only)
+        return self._parameters
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A user function being run, and the call that runs it."""
+
+    function: FunctionValue
+    call: Optional[cst.CSTNode]
+    #: How many leading arguments the call does not spell (``self`` of a method).
+    implicit: int
 
 
 @dataclass(eq=False)
@@ -344,8 +374,9 @@ class Layer:
     module: "ModuleSource"
     #: The calls that led to this layer, outermost first, ending with the layer's own call.
     path: Tuple[Site, ...]
-    #: For some arguments: the calls, innermost first, that passed their value down to the layer.
-    origins: Dict[str, Tuple[cst.CSTNode, ...]] = field(default_factory=dict)
+    #: The user functions running when the layer was built, outermost first: what ``origins``
+    #: reads, kept so that origins are found only for the layers a finding is about.
+    frames: Tuple[Frame, ...] = field(default=(), repr=False)
     #: Set when code assigned to the layer's attributes after building it (tied weights …).
     altered: bool = False
     #: For a layer that creates its weights on its first call (Keras): the shape of its input.
@@ -377,6 +408,24 @@ class Layer:
         if type(self.node) is not cst.Call:
             return None
         return argument_node(self.node, self.spec.param_names, name)
+
+    def origins(self, parameter: Optional[str]) -> Tuple[cst.CSTNode, ...]:
+        """The calls, innermost first, through which the value of argument ``parameter`` was
+        passed on as a bare parameter: for ``Conv2d(in_ch, …)`` inside ``Block``, the call
+        ``Block(64, 64)`` that wrote it, so that a wrong argument is reported where it is written."""
+        if parameter is None or parameter not in self.arguments:
+            return ()
+        expression = self.argument_node(parameter)
+        calls: List[cst.CSTNode] = []
+        for frame in reversed(self.frames):
+            if type(expression) is not cst.Name or type(frame.call) is not cst.Call:
+                break
+            parameters = frame.function.parameters().every
+            if expression.value not in parameters:
+                break
+            calls.append(frame.call)
+            expression = argument_node(frame.call, parameters[frame.implicit:], expression.value)
+        return tuple(calls)
 
 
 @dataclass(eq=False)
