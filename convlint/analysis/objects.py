@@ -241,6 +241,7 @@ class ClassValue:
     #: For a ``@dataclass``: the generated ``__init__``'s parameters and defaults.
     fields: Optional[Tuple[Tuple[str, Any], ...]] = None
     _mro: Optional[List["ClassValue"]] = field(default=None, repr=False)
+    _external_bases: Optional[Tuple[Any, ...]] = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -261,11 +262,13 @@ class ClassValue:
             self._mro = order
         return self._mro
 
-    def external_bases(self) -> List[Any]:
-        found = []
-        for klass in self.mro():
-            found.extend(base for base in klass.bases if not isinstance(base, ClassValue))
-        return found
+    def external_bases(self) -> Tuple[Any, ...]:
+        """The bases of the MRO that are not user classes (``nn.Module``, unknowns); computed
+        once, like the MRO."""
+        if self._external_bases is None:
+            self._external_bases = tuple(base for klass in self.mro() for base in klass.bases
+                                         if not isinstance(base, ClassValue))
+        return self._external_bases
 
     def lookup(self, name: str) -> Any:
         for klass in self.mro():
