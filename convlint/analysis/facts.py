@@ -221,12 +221,9 @@ def _resolved(value: Any) -> bool:
 
 
 def _freeze(arguments: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
-    """A key for a layer's arguments: what two layers built alike share."""
-    return tuple(sorted(((name, _value_key(value)) for name, value in arguments.items()), key=_first))
-
-
-def _first(item: Tuple[str, Any]) -> str:
-    return item[0]
+    """A key for a layer's arguments: what two layers built alike share. (Names are unique, so
+    sorting never compares two values.)"""
+    return tuple(sorted((name, _value_key(value)) for name, value in arguments.items()))
 
 
 _PLAIN = (int, float, str, bytes, type(None), Dim)

@@ -190,8 +190,7 @@ class ParameterNames:
     """A function's named parameters (``*args`` and ``**kwargs`` left out), read once."""
 
     positional: Tuple[str, ...]
-    keyword_only: Tuple[str, ...]
-    #: ``positional + keyword_only``: every name a keyword argument may bind.
+    #: The positional names, then the keyword-only ones: every name a keyword argument may bind.
     every: Tuple[str, ...]
 
 
@@ -218,7 +217,7 @@ class FunctionValue:
             params = self.node.params
             positional = tuple(p.name.value for p in itertools.chain(params.posonly_params, params.params))
             keyword_only = tuple(p.name.value for p in params.kwonly_params)
-            self._parameters = ParameterNames(positional, keyword_only, positional + keyword_only)
+            self._parameters = ParameterNames(positional, positional + keyword_only)
         return self._parameters
 
 
