@@ -8,7 +8,6 @@ configuration or internal error.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from pathlib import Path
@@ -26,12 +25,6 @@ from convlint.cache import Cache
 from convlint.runner import DEFAULT_TIMEOUT, Linter, display_path
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
-#: The cyclic collector's thresholds for a check. The parsed trees of a run are millions of
-#: long-lived objects that every full collection walks, while the analysis makes and drops
-#: objects by the million: collecting young objects 140 times less often takes a tenth off the
-#: analysis (torchvision's models: 8.96 s -> 8.05 s of CPU, median of 3) and leaves the peak
-#: memory within 10 MB.
-GC_THRESHOLDS = (100_000, 50, 100)
 
 
 def _codes(text: str) -> List[str]:
@@ -134,7 +127,6 @@ def check(argv: Sequence[str]) -> int:
     use_cache = not args.no_cache and os.environ.get("CONVLINT_NO_CACHE", "") in ("", "0", "false")
     cache = Cache.for_run(settings, cwd) if use_cache else None
     linter = Linter(settings, cwd, jobs=args.jobs, cache=cache, timeout=args.timeout)
-    gc.set_threshold(*GC_THRESHOLDS)  # forked workers inherit it
     mode = "diff" if args.diff else "apply" if settings.fix or settings.fix_only else "generate"
     unsafe = bool(settings.unsafe_fixes)
     # ruff's streams: with standard input, the fixed source (or the diff) is the output, and

@@ -418,6 +418,116 @@ def test_timeout_in_a_worker(tmp_path, small_pool, slow_file):
     assert [(d.path, d.code) for d in found] == [("pkg/slow.py", "CL005")]
 
 
+# --------------------------------------------------------------------- memory
+
+#: Two packages, each in a folder of its own, whose files build classes (a class and its methods hold each other, as in
+#: Python) and branch on returns (kept signals once held their frames in cycles).
+TWO_PACKAGES = {
+    "one/alpha/__init__.py": "",
+    "one/alpha/blocks.py": """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, c, deep=False):
+                super().__init__()
+                if deep:
+                    self.conv = nn.Conv2d(c, c, 3)
+                else:
+                    self.conv = nn.Conv2d(c, c, 1)
+            def forward(self, x):
+                if x.size(0) > 1:
+                    return self.conv(x)
+                return self.conv(x) * 2
+        """,
+    "one/alpha/net.py": """
+        import torch.nn as nn
+        from .blocks import Block
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(Block(8), nn.Conv2d(16, 4, 3))
+            def forward(self, x):
+                return self.body(x)
+        """,
+    "two/beta/__init__.py": "",
+    "two/beta/sizes.py": "WIDTH = 4",
+    "two/beta/head.py": """
+        import torch.nn as nn
+        from .sizes import WIDTH
+        class Head(nn.Module):
+            def __init__(self, c=WIDTH):
+                super().__init__()
+                self.fc = nn.Linear(c, 2)
+            def forward(self, x):
+                return self.fc(x)
+        """,
+}
+
+
+@pytest.fixture
+def no_automatic_collection():
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_a_run_lets_go_of_each_file_it_has_linted(tmp_path, monkeypatch, no_automatic_collection):
+    """A linted file's parse and interpreter state, held in reference cycles, are freed once
+    the file is done, not at the next full collection (which a long run may never reach); what
+    the run froze out of the collector's sight is given back at its end."""
+    import gc
+    import weakref
+
+    write(tmp_path, TWO_PACKAGES)
+    loaded = {}
+    original = imports.Project.load
+
+    def load(project, path, text=None):
+        source = original(project, path, text)
+        loaded[source.path.name] = weakref.ref(source)
+        return source
+
+    monkeypatch.setattr(imports.Project, "load", load)
+    linter, found = lint(tmp_path, CHANNELS, jobs=1, cache=None, prefilter=False)
+    assert [d.code for d in found] == ["CL101"]
+    assert {"net.py", "head.py", "blocks.py"} <= set(loaded)
+    assert loaded["net.py"]() is None and loaded["head.py"]() is None
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_analysis_leaves_no_frames_in_cycles(tmp_path, no_automatic_collection):
+    import gc
+    import types
+
+    write(tmp_path, TWO_PACKAGES)
+    settings = settings_for(tmp_path, CHANNELS)
+    linter = Linter(settings, tmp_path, jobs=1, cache=None, prefilter=False)
+    linter.lint_text(tmp_path / "one/alpha/net.py", (tmp_path / "one/alpha/net.py").read_text())
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        frames = [o for o in gc.garbage if isinstance(o, types.FrameType) and "convlint" in o.f_code.co_filename]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert frames == []
+
+
+def test_a_run_holds_the_modules_of_one_import_root_at_a_time(tmp_path):
+    write(tmp_path, TWO_PACKAGES)
+    settings = settings_for(tmp_path, CHANNELS)
+    linter = Linter(settings, tmp_path, jobs=1, cache=None)
+    net = tmp_path / "one/alpha/net.py"
+    found = linter.lint_paths([net, tmp_path / "two/beta/head.py"])
+    assert linter.project.namespaces and not any("one" in path.parts for path in linter.project.namespaces)
+    alone = Linter(settings, tmp_path, jobs=1, cache=None).lint_paths([net])
+    assert found == alone and [d.code for d in found] == ["CL101"]
+
+
 # --------------------------------------------------------------------- the real-code corpus
 
 

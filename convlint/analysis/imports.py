@@ -8,6 +8,7 @@ parsed once per run and shared by every file that imports it.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
@@ -104,6 +105,27 @@ def parse_source(text: str) -> cst.Module:
                           error.raw_line, error.raw_column + 1) from None
     except RecursionError:
         raise SourceError("CL003", "too deeply nested for its parser (libcst)") from None
+    finally:
+        _release_free_memory()
+
+
+@functools.lru_cache(maxsize=None)
+def _malloc_trim() -> Callable[[int], int]:
+    """glibc's ``malloc_trim``, or a function that does nothing where there is none."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            return ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            pass
+    return lambda pad: 0
+
+
+def _release_free_memory() -> None:
+    """Hand back to the system the C heap that libcst's parser used and freed (about 300 bytes
+    a character of source), which glibc keeps otherwise: a 234 kB file left 76 MiB behind."""
+    _malloc_trim()(0)
 
 
 def check_source(text: str) -> None:

@@ -364,7 +364,9 @@ class Interpreter(KerasSupport, FlaxSupport):
             try:
                 run()
             except _SIGNALS as caught:
-                signal = caught
+                # Kept without its traceback, whose frames (this one among them) would hold it
+                # in a cycle: each path's interpreter state then waits for a full collection.
+                signal = caught.with_traceback(None)
             finally:
                 self._close(frame)
             after = {key: value.snapshot() for key, (value, _) in frame.entries.items()}
