@@ -25,6 +25,8 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Opt
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from convlint.analysis import piecewise
+
 
 class SourceError(Exception):
     """A file that cannot be read, decoded or parsed; ``code`` says which CL0xx rule applies."""
@@ -96,7 +98,8 @@ def parse_source(text: str) -> cst.Module:
                                    f"({len(text):,} characters); files this large are not analysed")
     python_error = _python_syntax_error(text)
     try:
-        return _with_large_stack(cst.parse_module, text)
+        # A file Python rejects is parsed whole, for libcst's verdict on all of it.
+        return _with_large_stack(cst.parse_module if python_error else piecewise.parse_module, text)
     except cst.ParserSyntaxError as error:
         if python_error is not None:
             raise python_error from None
