@@ -54,9 +54,12 @@ def test_a_long_file_is_cut_and_joined_into_the_whole_parse():
 
 @pytest.mark.parametrize("middle", [
     # comments and blank lines between statements lead the next statement
-    "# a comment at column 0\n\n# another\n",
+    "x = 1\n# a comment at column 0\n\n# another\n" * 10,
     # a trailing comment indented in the block before
-    "def f():\n    return 1\n    # still the block's\n\n",
+    "def f():\n    return 1\n    # still the block's\n\n" * 10,
+    # lines of spaces or a form feed, which a piece's parse gives to the block before
+    "def f():\n    return 1\n   \n\t\n" * 10,
+    "def f():\n    return 1\n\x0c\n" * 10,
     # a string whose lines look like statements
     'DOC = """\n' + "x = 1\n" * 60 + 'def g():\n"""\n',
     # clauses that continue a statement
@@ -67,7 +70,8 @@ def test_a_long_file_is_cut_and_joined_into_the_whole_parse():
     # a backslash continuation and brackets reaching column 0
     "total = 1 + \\\n" + "2 + \\\n" * 40 + "3\n",
     "table = [\n" + "item,\n" * 40 + "]\n",
-])
+], ids=["comments", "indented-comment", "spaces", "form-feed", "string", "try", "if", "decorators",
+        "backslash", "brackets"])
 def test_whatever_lies_at_a_cut_the_module_is_the_same(middle):
     assert_same_as_whole(source(middle))
 

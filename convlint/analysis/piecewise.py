@@ -59,13 +59,16 @@ def _pieces(text: str) -> List[str]:
 
 def _may_cut(text: str, cut: int) -> bool:
     """Whether the line before ``cut`` ends a statement: neither a decorator, nor continued by a
-    backslash (blank lines and comments in between are looked past)."""
+    backslash. Between them only empty lines and comments at column 0 may lie: a piece's parse
+    would give other lines there (spaces, a form feed, an indented comment) to the block before.
+    """
     end = cut - 1
     while end > 0:
         line_start = text.rfind("\n", 0, end) + 1
-        line = text[line_start:end].strip()
+        line = text[line_start:end]
         if line and not line.startswith("#"):
-            return not line.startswith("@") and not text[line_start:end].endswith("\\")
+            code = line.strip()
+            return bool(code) and not code.startswith(("#", "@")) and not line.endswith("\\")
         end = line_start - 1
     return False
 
