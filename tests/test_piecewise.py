@@ -9,6 +9,8 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convlint.analysis import piecewise
 
@@ -95,6 +97,28 @@ def test_a_syntax_error_is_libcst_verdict_on_the_whole_file():
         cst.parse_module(text)
     assert (piecewise_error.value.raw_line, piecewise_error.value.raw_column) == \
         (whole_error.value.raw_line, whole_error.value.raw_column)
+
+
+#: Lines and statements that may meet at a cut, as a file's author may write them: each is
+#: whole, so that any sequence of them parses.
+FRAGMENTS = [
+    "x = 1\n", "import os\n", "\n", "   \n", "\t\n", "\x0c\n", "# comment\n", "    # indented\n",
+    "def f(a):\n    return a\n", "def g():\n\tpass\n", "class C:\n  y = 2\n", "@dec\ndef d():\n    pass\n",
+    "if a:\n    b = 1\nelse:\n    b = 2\n", "try:\n    pass\nexcept E:\n    pass\n",
+    "s = '''\nx = 1\n'''\n", "t = (1,\n2)\n", "u = 1 + \\\n2\n", "async def h():\n    await z\n",
+    "a = 1; b = 2\n", "with w as v:\n    pass\n", 'z = """\ndef k(): pass\n"""\n',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=60))
+def test_any_file_is_the_same_in_pieces(fragments):
+    text = "".join(fragments)
+    whole = cst.parse_module(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(piecewise, "PIECE_CHARACTERS", 20)
+        parsed = piecewise.parse_module(text)
+    assert parsed.deep_equals(whole) and parsed.code == whole.code
 
 
 @pytest.mark.real_code
