@@ -204,8 +204,9 @@ class Linter:
         five corpora of the benchmark, a worker grew to 300 MiB."""
         result = self.analyse_text(path, text)
         gc.collect()
-        gc.freeze()
-        self._frozen = True
+        if self._frozen or gc.get_freeze_count() == 0:  # what a host program froze is not ours to thaw
+            gc.freeze()
+            self._frozen = True
         return result
 
     def _project_for(self, path: Path) -> None:

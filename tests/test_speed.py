@@ -499,6 +499,19 @@ def test_a_run_lets_go_of_each_file_it_has_linted(tmp_path, monkeypatch, no_auto
     assert gc.get_freeze_count() == 0
 
 
+def test_a_run_leaves_what_its_host_froze_frozen(tmp_path):
+    import gc
+
+    write(tmp_path, TWO_PACKAGES)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        lint(tmp_path, CHANNELS, jobs=1, cache=None)
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_the_analysis_leaves_no_frames_in_cycles(tmp_path, no_automatic_collection):
     import gc
     import types
