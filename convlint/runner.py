@@ -349,11 +349,13 @@ class Linter:
                 _in_pool(self, [(index, path, text) for index, path, text, _ in pending[1:]], jobs))
         contents = {index: content for index, _, _, content in pending}
         skips = []
-        for index, result in analysed:
-            self._keep(results, index, paths[index], contents[index], result)
-            if result.unreported_skip is not None:
-                skips.append(result.unreported_skip)
-        self._thaw()
+        try:
+            for index, result in analysed:
+                self._keep(results, index, paths[index], contents[index], result)
+                if result.unreported_skip is not None:
+                    skips.append(result.unreported_skip)
+        finally:  # an interrupted run, too, leaves nothing frozen
+            self._thaw()
         self.stats = stats
         self.unreported_skips = sorted(skips, key=Diagnostic.sort_key)
         diagnostics = [d for found in results if found for d in found]

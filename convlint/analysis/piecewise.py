@@ -81,9 +81,7 @@ def _joined(modules: List[cst.Module]) -> Optional[cst.Module]:
         return None
     body: List[cst.BaseStatement] = list(first.body)
     for before, piece in zip(modules, modules[1:]):
-        if not piece.body:
-            return None
-        leading = piece.body[0]
+        leading = piece.body[0]  # a piece that parses begins with the statement it was cut before
         body.append(leading.with_changes(leading_lines=[*before.footer, *piece.header, *leading.leading_lines]))
         body.extend(piece.body[1:])
     return first.with_changes(body=body, footer=last.footer, has_trailing_newline=last.has_trailing_newline)
